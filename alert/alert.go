@@ -46,6 +46,11 @@ type Alert struct {
 	// LastNotifiedAt is when the alert last produced a firing notification
 	// (first fire, renotify); repeat_interval counts from it.
 	LastNotifiedAt *time.Time `json:"last_notified_at,omitempty"`
+	// Channels lists the channels that were told the alert fired (route
+	// channels and escalation steps); its resolution goes to all of them.
+	Channels []string `json:"channels,omitempty"`
+	// EscalationLevel counts the escalation steps already taken.
+	EscalationLevel int `json:"escalation_level,omitempty"`
 	// Sequence is the number of the alert's latest transition (1 for the
 	// first). It only grows.
 	Sequence int64 `json:"sequence"`
@@ -68,6 +73,7 @@ func (a *Alert) Clone() *Alert {
 			c.Metadata[k] = v
 		}
 	}
+	c.Channels = append([]string(nil), a.Channels...)
 	c.Threshold = clonePtr(a.Threshold)
 	c.ActiveAt = clonePtr(a.ActiveAt)
 	c.AcknowledgedAt = clonePtr(a.AcknowledgedAt)
