@@ -1,0 +1,254 @@
+// Package lifecycle keeps the state of every alert: it turns rule
+// evaluations, pushed alerts and operator actions into transitions (pending,
+// active, acknowledged, suppressed, resolved), applies silences, renotifies
+// and escalates unacknowledged alerts, and writes each transition together
+// with the notification records it causes in one store transaction
+// (invariant 1). It never sends anything itself: the notify dispatcher
+// consumes the records.
+//
+// The Manager keeps the open alerts in memory (loaded from the store at
+// start) so evaluation does not read the database; every change is written
+// to the store before memory is updated, so a failed write leaves both as
+// they were.
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// Errors returned by Manager methods.
+var (
+	// ErrNotFound: no alert has that id or fingerprint.
+	ErrNotFound = store.ErrNotFound
+	// ErrInvalidTransition: the alert's state does not allow the action
+	// (acknowledging a resolved alert, say).
+	ErrInvalidTransition = errors.New("invalid transition")
+)
+
+// Options configure a Manager. Store is required.
+type Options struct {
+	Store store.Store
+	// Routes decide the channels of each alert. Empty: nobody is notified.
+	Routes []*Route
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Logger; default discards.
+	Logger *slog.Logger
+	// Owner names this process in notification leases; default a random id.
+	Owner string
+	// LeaseFor is how long freshly written notifications stay leased to
+	// this process so it can send them without a claim; default 1m.
+	LeaseFor time.Duration
+	// OnEnqueue receives the notification records of every committed
+	// change, already leased to Owner, so the dispatcher sends them at once
+	// (invariant 4). It must not block.
+	OnEnqueue func([]*store.Notification)
+	// Render, when set, fills an alert's summary and description (from rule
+	// templates) before each transition is written.
+	Render func(a *alert.Alert)
+	// ResolveTimeout resolves a pushed alert without an end time this long
+	// after it was last posted; default 5m.
+	ResolveTimeout time.Duration
+	// HistoryRetention and HistoryKeep bound resolved alerts kept in the
+	// store; defaults 168h and 10000.
+	HistoryRetention time.Duration
+	HistoryKeep      int
+}
+
+func (o *Options) validate() error {
+	if o.Store == nil {
+		return errors.New("lifecycle: Options.Store is required")
+	}
+	return nil
+}
+
+// Manager owns alert state. It is safe for concurrent use.
+type Manager struct {
+	store          store.Store
+	now            func() time.Time
+	log            *slog.Logger
+	owner          string
+	leaseFor       time.Duration
+	enqueue        func([]*store.Notification)
+	render         func(*alert.Alert)
+	resolveTimeout time.Duration
+	retention      time.Duration
+	keep           int
+
+	// mu serialises every change so memory and store agree.
+	mu sync.Mutex
+	// routes may be replaced on reload; guarded by mu.
+	routes []*Route
+	// open holds every open alert by fingerprint; guarded by mu.
+	open map[alert.Fingerprint]*entry
+	// byID indexes open by alert id; guarded by mu.
+	byID map[string]*entry
+	// silences holds silences not yet expired; guarded by mu.
+	silences []*store.Silence
+	// groupDue remembers when each group's held notifications go out.
+	groupDue map[string]time.Time
+}
+
+// entry is an open alert plus what evaluation needs about it.
+type entry struct {
+	a *alert.Alert
+	// explicit channels of the rule that made it (bypassing routes).
+	explicit []string
+}
+
+// New builds a Manager and loads open alerts and silences from the store.
+func New(ctx context.Context, o Options) (*Manager, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	m := &Manager{
+		store:          o.Store,
+		now:            o.Now,
+		log:            o.Logger,
+		owner:          o.Owner,
+		leaseFor:       o.LeaseFor,
+		enqueue:        o.OnEnqueue,
+		render:         o.Render,
+		resolveTimeout: o.ResolveTimeout,
+		retention:      o.HistoryRetention,
+		keep:           o.HistoryKeep,
+		routes:         o.Routes,
+		open:           map[alert.Fingerprint]*entry{},
+		byID:           map[string]*entry{},
+		groupDue:       map[string]time.Time{},
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	if m.owner == "" {
+		m.owner = "klaxon-" + uuid.NewString()[:8]
+	}
+	if m.leaseFor <= 0 {
+		m.leaseFor = time.Minute
+	}
+	if m.resolveTimeout <= 0 {
+		m.resolveTimeout = 5 * time.Minute
+	}
+	if m.retention <= 0 {
+		m.retention = 168 * time.Hour
+	}
+	if m.keep <= 0 {
+		m.keep = 10000
+	}
+	if err := m.load(ctx); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Manager) load(ctx context.Context) error {
+	open, err := m.store.AlertList(ctx, &store.AlertListParams{States: []alert.State{
+		alert.StatePending, alert.StateActive, alert.StateAcknowledged, alert.StateSuppressed,
+	}})
+	if err != nil {
+		return fmt.Errorf("load open alerts: %w", err)
+	}
+	for _, a := range open {
+		e := &entry{a: a}
+		m.open[a.Fingerprint] = e
+		m.byID[a.ID] = e
+	}
+	sils, err := m.store.SilenceList(ctx, &store.SilenceListParams{Now: m.now()})
+	if err != nil {
+		return fmt.Errorf("load silences: %w", err)
+	}
+	m.silences = sils
+	return nil
+}
+
+// SetRoutes replaces the routing table (configuration reload).
+func (m *Manager) SetRoutes(routes []*Route) {
+	m.mu.Lock()
+	m.routes = routes
+	m.mu.Unlock()
+}
+
+// Owner returns the lease owner name used for fresh notifications.
+func (m *Manager) Owner() string { return m.owner }
+
+// Open returns copies of the open alerts, most severe first then oldest.
+func (m *Manager) Open() []*alert.Alert {
+	m.mu.Lock()
+	out := make([]*alert.Alert, 0, len(m.open))
+	for _, e := range m.open {
+		out = append(out, e.a.Clone())
+	}
+	m.mu.Unlock()
+	slices.SortFunc(out, func(x, y *alert.Alert) int {
+		if x.Severity != y.Severity {
+			return int(y.Severity - x.Severity)
+		}
+		return x.StartedAt.Compare(y.StartedAt)
+	})
+	return out
+}
+
+// OpenCount returns the number of open alerts per state.
+func (m *Manager) OpenCount() map[alert.State]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[alert.State]int{}
+	for _, e := range m.open {
+		out[e.a.State]++
+	}
+	return out
+}
+
+// batch accumulates changes to commit in one transaction. Memory updates
+// run only after the commit succeeds.
+type batch struct {
+	changes []store.Change
+	after   []func()
+}
+
+func (b *batch) add(c store.Change, after func()) {
+	b.changes = append(b.changes, c)
+	if after != nil {
+		b.after = append(b.after, after)
+	}
+}
+
+// commit writes the batch; must hold mu.
+func (m *Manager) commit(ctx context.Context, b *batch) error {
+	if len(b.changes) == 0 {
+		return nil
+	}
+	recs, err := m.store.Apply(ctx, &store.ApplyParams{Changes: b.changes})
+	if err != nil {
+		return fmt.Errorf("apply %d changes: %w", len(b.changes), err)
+	}
+	for _, f := range b.after {
+		f()
+	}
+	if m.enqueue != nil && len(recs) > 0 {
+		m.enqueue(recs)
+	}
+	return nil
+}
+
+func newID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
+}

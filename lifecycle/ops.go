@@ -1,0 +1,202 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// findOpen returns the open entry with that id or fingerprint. Must hold mu.
+func (m *Manager) findOpen(idOrFP string) *entry {
+	if e, ok := m.byID[idOrFP]; ok {
+		return e
+	}
+	if e, ok := m.open[alert.Fingerprint(idOrFP)]; ok {
+		return e
+	}
+	return nil
+}
+
+// Get returns an alert by id or fingerprint: the open one when there is
+// one, else the store's latest.
+func (m *Manager) Get(ctx context.Context, idOrFP string) (*alert.Alert, error) {
+	m.mu.Lock()
+	if e := m.findOpen(idOrFP); e != nil {
+		a := e.a.Clone()
+		m.mu.Unlock()
+		return a, nil
+	}
+	m.mu.Unlock()
+	return m.store.AlertGet(ctx, &store.AlertGetParams{IDOrFingerprint: idOrFP})
+}
+
+// Acknowledge marks an active or suppressed alert as taken by who, which
+// stops its escalation and renotification and tells its channels.
+func (m *Manager) Acknowledge(ctx context.Context, idOrFP, who, comment string) (*alert.Alert, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.findOpen(idOrFP)
+	if e == nil {
+		return nil, m.notOpen(ctx, idOrFP)
+	}
+	switch e.a.State {
+	case alert.StateActive, alert.StateSuppressed:
+	case alert.StateAcknowledged:
+		return e.a.Clone(), nil
+	default:
+		return nil, fmt.Errorf("%w: a %s alert cannot be acknowledged", ErrInvalidTransition, e.a.State)
+	}
+	if who == "" {
+		who = "unknown"
+	}
+	now := m.now()
+	next := e.a.Clone()
+	next.AcknowledgedAt = &now
+	next.AcknowledgedBy = who
+	next.AckComment = comment
+	var b batch
+	m.transition(&b, e, next, change{to: alert.StateAcknowledged, by: who, comment: comment}, now)
+	if err := m.commit(ctx, &b); err != nil {
+		return nil, err
+	}
+	return next.Clone(), nil
+}
+
+// Resolve resolves an open alert by hand. If its rule's condition still
+// holds, the next evaluation opens a new alert.
+func (m *Manager) Resolve(ctx context.Context, idOrFP, who, comment string) (*alert.Alert, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.findOpen(idOrFP)
+	if e == nil {
+		return nil, m.notOpen(ctx, idOrFP)
+	}
+	if who == "" {
+		who = "operator"
+	}
+	now := m.now()
+	next := e.a.Clone()
+	next.ResolvedAt = &now
+	var b batch
+	m.transition(&b, e, next, change{to: alert.StateResolved, by: who, comment: comment}, now)
+	if err := m.commit(ctx, &b); err != nil {
+		return nil, err
+	}
+	return next.Clone(), nil
+}
+
+// notOpen explains why idOrFP has no open alert: unknown (ErrNotFound) or
+// already resolved (ErrInvalidTransition).
+func (m *Manager) notOpen(ctx context.Context, idOrFP string) error {
+	a, err := m.store.AlertGet(ctx, &store.AlertGetParams{IDOrFingerprint: idOrFP})
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("alert %q: %w", idOrFP, ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: alert %s is %s", ErrInvalidTransition, a.ID, a.State)
+}
+
+// Pushed is an alert evaluated elsewhere and posted over the API.
+type Pushed struct {
+	Labels      alert.Labels
+	Severity    alert.Severity // default medium
+	Summary     string
+	Description string
+	Annotations map[string]string
+	// Resolved resolves the open alert with these labels.
+	Resolved bool
+	// EndsAt resolves the alert by itself at that time unless posted again;
+	// zero means now + ResolveTimeout.
+	EndsAt time.Time
+	// Channels, when set, are notified instead of the routes' channels.
+	Channels []string
+}
+
+// PushResult names the alert a Pushed entry landed on.
+type PushResult struct {
+	ID          string            `json:"id"`
+	Fingerprint alert.Fingerprint `json:"fingerprint"`
+	State       alert.State       `json:"state"`
+}
+
+// Push applies alerts posted from outside, all in one transaction. A firing
+// alert that is already open only gets its end time (and texts) refreshed;
+// a resolved one resolves the open alert (unknown labels are ignored).
+func (m *Manager) Push(ctx context.Context, in []Pushed) ([]PushResult, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	var b batch
+	out := make([]PushResult, len(in))
+	for i := range in {
+		p := &in[i]
+		if len(p.Labels) == 0 {
+			return nil, fmt.Errorf("alerts[%d].labels: at least one label is required", i)
+		}
+		fp := alert.NewFingerprint("", p.Labels)
+		endsAt := p.EndsAt
+		if endsAt.IsZero() {
+			endsAt = now.Add(m.resolveTimeout)
+		}
+		e, open := m.open[fp]
+		switch {
+		case p.Resolved:
+			if !open {
+				out[i] = PushResult{Fingerprint: fp, State: alert.StateResolved}
+				continue
+			}
+			next := e.a.Clone()
+			next.ResolvedAt = &now
+			m.transition(&b, e, next, change{to: alert.StateResolved, by: "api"}, now)
+			out[i] = PushResult{ID: next.ID, Fingerprint: fp, State: alert.StateResolved}
+		case open:
+			next := e.a.Clone()
+			next.EndsAt = &endsAt
+			pushTexts(next, p)
+			next.UpdatedAt = now
+			b.add(store.Change{Alert: next}, func() { e.a = next })
+			out[i] = PushResult{ID: next.ID, Fingerprint: fp, State: next.State}
+		default:
+			e = &entry{explicit: p.Channels}
+			next := &alert.Alert{
+				ID: newID(), Fingerprint: fp, Labels: p.Labels.Clone(), Source: "api",
+				RuleName: p.Labels["alertname"], StartedAt: now, EndsAt: &endsAt,
+			}
+			pushTexts(next, p)
+			m.activate(&b, e, next, now, "api")
+			out[i] = PushResult{ID: next.ID, Fingerprint: fp, State: alert.StateActive}
+		}
+	}
+	if err := m.commit(ctx, &b); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if e, ok := m.open[out[i].Fingerprint]; ok && out[i].State != alert.StateResolved {
+			out[i].State = e.a.State
+		}
+	}
+	return out, nil
+}
+
+func pushTexts(a *alert.Alert, p *Pushed) {
+	a.Severity = p.Severity
+	if a.Severity == 0 {
+		a.Severity = alert.Medium
+	}
+	if p.Summary != "" {
+		a.Summary = p.Summary
+	}
+	if p.Description != "" {
+		a.Description = p.Description
+	}
+	if p.Annotations != nil {
+		a.Annotations = maps.Clone(p.Annotations)
+	}
+}

@@ -1,0 +1,127 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// AddSilence stores a silence (a new id is assigned when empty) and
+// suppresses the open alerts it matches, in one transaction each.
+func (m *Manager) AddSilence(ctx context.Context, s *store.Silence) (*store.Silence, error) {
+	if len(s.Matchers) == 0 {
+		return nil, errors.New("matchers: at least one matcher is required")
+	}
+	for i := range s.Matchers {
+		if err := s.Matchers[i].Compile(); err != nil {
+			return nil, fmt.Errorf("matchers[%d]: %w", i, err)
+		}
+	}
+	now := m.now()
+	if s.StartsAt.IsZero() {
+		s.StartsAt = now
+	}
+	if !s.EndsAt.After(s.StartsAt) {
+		return nil, errors.New("ends_at: must be after starts_at")
+	}
+	if s.ID == "" {
+		s.ID = newID()
+		s.CreatedAt = now
+	}
+	s.UpdatedAt = now
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.store.SilenceUpsert(ctx, s); err != nil {
+		return nil, fmt.Errorf("store silence: %w", err)
+	}
+	m.setSilence(s)
+	return s, m.reconcile(ctx, now)
+}
+
+// ExpireSilence ends a silence now; alerts it suppressed become active
+// again (and notify) unless another silence matches them.
+func (m *Manager) ExpireSilence(ctx context.Context, id string) (*store.Silence, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.store.SilenceGet(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	now := m.now()
+	if s.EndsAt.After(now) {
+		s.EndsAt = now
+		if s.StartsAt.After(now) {
+			s.StartsAt = now
+		}
+		s.UpdatedAt = now
+		if err := m.store.SilenceUpsert(ctx, s); err != nil {
+			return nil, fmt.Errorf("store silence: %w", err)
+		}
+	}
+	m.setSilence(s)
+	return s, m.reconcile(ctx, now)
+}
+
+// Silences lists silences; expired ones too when all is set.
+func (m *Manager) Silences(ctx context.Context, all bool) ([]*store.Silence, error) {
+	return m.store.SilenceList(ctx, &store.SilenceListParams{IncludeExpired: all, Now: m.now()})
+}
+
+// setSilence replaces or adds s in memory. Must hold mu.
+func (m *Manager) setSilence(s *store.Silence) {
+	for i, old := range m.silences {
+		if old.ID == s.ID {
+			m.silences[i] = s
+			return
+		}
+	}
+	m.silences = append(m.silences, s)
+}
+
+// silenceFor returns the first silence in force that matches l. Must hold mu.
+func (m *Manager) silenceFor(l alert.Labels, now time.Time) *store.Silence {
+	for _, s := range m.silences {
+		if s.Active(now) && s.Matchers.Matches(l) {
+			return s
+		}
+	}
+	return nil
+}
+
+// reconcile suppresses active alerts a silence matches and reactivates
+// suppressed alerts no silence matches any more. Must hold mu.
+func (m *Manager) reconcile(ctx context.Context, now time.Time) error {
+	kept := m.silences[:0]
+	for _, s := range m.silences {
+		if s.EndsAt.After(now) {
+			kept = append(kept, s)
+		}
+	}
+	m.silences = kept
+	var b batch
+	for _, e := range m.open {
+		switch e.a.State {
+		case alert.StateActive:
+			if s := m.silenceFor(e.a.Labels, now); s != nil {
+				next := e.a.Clone()
+				next.SilencedBy = s.ID
+				m.transition(&b, e, next, change{to: alert.StateSuppressed, by: "silence", comment: "silenced by " + s.ID}, now)
+			}
+		case alert.StateSuppressed:
+			if s := m.silenceFor(e.a.Labels, now); s == nil {
+				next := e.a.Clone()
+				next.SilencedBy = ""
+				m.transition(&b, e, next, change{to: alert.StateActive, by: "silence", comment: "silence ended"}, now)
+			} else if s.ID != e.a.SilencedBy {
+				next := e.a.Clone()
+				next.SilencedBy = s.ID
+				b.add(store.Change{Alert: next}, func() { e.a = next })
+			}
+		}
+	}
+	return m.commit(ctx, &b)
+}

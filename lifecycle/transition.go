@@ -1,0 +1,172 @@
+package lifecycle
+
+import (
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/notify"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// change describes one transition to build.
+type change struct {
+	to      alert.State
+	kind    string // alert.KindRenotify, alert.KindEscalate, alert.KindEnded or ""
+	by      string
+	comment string
+	// notify overrides the channels told (escalation steps).
+	notify []string
+}
+
+// transition builds the new row, its transition and its notifications for
+// e's alert and adds them to b. The in-memory entry is updated only after
+// the batch commits. Must hold mu.
+func (m *Manager) transition(b *batch, e *entry, next *alert.Alert, c change, now time.Time) {
+	prev := e.a
+	from := alert.State("")
+	if prev != nil {
+		from = prev.State
+		next.Sequence = prev.Sequence + 1
+	} else {
+		next.Sequence = 1
+	}
+	next.State = c.to
+	next.UpdatedAt = now
+	if m.render != nil && (prev == nil || c.to != prev.State || c.kind != "") {
+		m.render(next)
+	}
+	tr := &alert.Transition{
+		AlertID: next.ID, Fingerprint: next.Fingerprint, Sequence: next.Sequence,
+		From: from, To: c.to, At: now, Kind: c.kind, By: c.by, Comment: c.comment, Value: next.Value,
+	}
+
+	plan := m.route(next, e.explicit)
+	var ev notify.Event
+	var chans []string
+	switch {
+	case c.kind == alert.KindEscalate:
+		ev, chans = notify.EventEscalated, c.notify
+		next.Channels = union(next.Channels, c.notify)
+	case c.kind == alert.KindRenotify:
+		ev, chans = notify.EventRenotify, next.Channels
+		next.LastNotifiedAt = &now
+	case c.to == alert.StateActive && from != alert.StateActive:
+		ev = notify.EventActive
+		for _, t := range plan.targets {
+			chans = append(chans, t.channel)
+		}
+		next.Channels = union(next.Channels, chans)
+		next.LastNotifiedAt = &now
+		if next.ActiveAt == nil {
+			next.ActiveAt = &now
+		}
+	case c.to == alert.StateAcknowledged:
+		ev, chans = notify.EventAcknowledged, next.Channels
+	case c.to == alert.StateResolved:
+		ev, chans = notify.EventResolved, next.Channels
+	}
+
+	sc := store.Change{Alert: next, Transition: tr}
+	if c.to == alert.StateSuppressed {
+		for _, t := range plan.targets {
+			sc.Deliveries = append(sc.Deliveries, &store.Delivery{
+				AlertID: next.ID, Fingerprint: next.Fingerprint, Channel: t.channel,
+				Event: string(notify.EventActive), At: now, Outcome: store.OutcomeSilenced,
+				Reason: "silence", Detail: "not sent: silence " + next.SilencedBy + " matches the alert",
+			})
+		}
+	}
+	if ev != "" && len(chans) > 0 {
+		payload, _ := json.Marshal(notify.AlertEvent{Alert: *next, PreviousState: from})
+		for _, ch := range chans {
+			t := findTarget(plan, ch)
+			ins := &store.NotificationInsert{
+				IdempotencyKey: notify.IdempotencyKey(next.Fingerprint, next.Sequence, ch),
+				AlertID:        next.ID, Fingerprint: next.Fingerprint, Sequence: next.Sequence,
+				Channel: ch, Event: string(ev), Priority: priority(next.Severity, ev),
+				Payload: payload, GroupKey: t.groupKey, Failover: t.failover,
+				CreatedAt: now, NextAttemptAt: now,
+			}
+			if ev == notify.EventActive && t.groupWait > 0 && t.groupKey != "" {
+				gk := t.groupKey + "/" + ch
+				due, ok := m.groupDue[gk]
+				if !ok || !due.After(now) {
+					due = now.Add(t.groupWait)
+					m.groupDue[gk] = due
+				}
+				ins.NextAttemptAt = due
+			}
+			if !ins.NextAttemptAt.After(now) {
+				ins.LockedUntil = now.Add(m.leaseFor)
+				ins.LockedBy = m.owner
+			}
+			sc.Notifications = append(sc.Notifications, ins)
+		}
+		if c.kind == alert.KindEscalate {
+			sc.Deliveries = append(sc.Deliveries, &store.Delivery{
+				AlertID: next.ID, Fingerprint: next.Fingerprint, Event: string(ev), At: now,
+				Outcome: store.OutcomeEscalated, Reason: "unacknowledged",
+				Detail: "escalated to " + joinComma(chans) + ": not acknowledged " + c.comment,
+			})
+		}
+	}
+
+	b.add(sc, func() {
+		if c.to == alert.StateResolved {
+			if cur, ok := m.open[next.Fingerprint]; ok && cur.a.ID == next.ID {
+				delete(m.open, next.Fingerprint)
+			}
+			delete(m.byID, next.ID)
+			return
+		}
+		e.a = next
+		m.open[next.Fingerprint] = e
+		m.byID[next.ID] = e
+	})
+}
+
+func findTarget(plan routing, ch string) target {
+	for _, t := range plan.targets {
+		if t.channel == ch {
+			return t
+		}
+	}
+	// A channel reached by escalation or an earlier route keeps the
+	// failover chain of the first route target, minus itself.
+	if len(plan.targets) > 0 {
+		return target{channel: ch, failover: without(plan.targets[0].failover, ch)}
+	}
+	return target{channel: ch}
+}
+
+// priority orders the queue: critical before info, firing before resolved.
+func priority(s alert.Severity, ev notify.Event) int {
+	p := int(s) * 10
+	if ev.Firing() {
+		p += 5
+	}
+	return p
+}
+
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func joinComma(s []string) string {
+	out := ""
+	for i, v := range s {
+		if i > 0 {
+			out += ", "
+		}
+		out += v
+	}
+	return out
+}

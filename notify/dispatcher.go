@@ -1,0 +1,312 @@
+package notify
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// ChannelConfig is one channel as the dispatcher runs it.
+type ChannelConfig struct {
+	Name    string
+	Channel Channel
+	// Type is the channel's type name for the API ("webhook").
+	Type  string
+	Retry RetryPolicy
+	// RateLimit is the token bucket's rate in notifications per second;
+	// 0 takes the channel's own default (RateLimited), else unlimited.
+	RateLimit float64
+	// Burst is the bucket size; default 1 when limited.
+	Burst int
+	// Concurrency is how many sends of this channel run at once; default 8
+	// (1 when the rate limit is below 2 per second).
+	Concurrency int
+	// Disabled channels are skipped: their notifications fail over or fail.
+	Disabled bool
+}
+
+// DispatcherOptions configure a Dispatcher. Store is required.
+type DispatcherOptions struct {
+	Store    store.Store
+	Channels []ChannelConfig
+	// Owner names this process in leases; it must equal the lifecycle's
+	// owner so pre-leased records are recognised. Default a random id.
+	Owner string
+	// LeaseFor is the lease taken on claimed records, renewed while they
+	// wait in memory; default 1m. A crashed process's records become
+	// claimable again when it expires.
+	LeaseFor time.Duration
+	// SweepInterval bounds how long a due retry or an expired lease waits
+	// to be noticed; default 1s. It is never on the first-send path.
+	SweepInterval time.Duration
+	// DrainTimeout is how long Run lets in-flight sends finish after its
+	// context ends; default 5s. What is left stays queued durably.
+	DrainTimeout time.Duration
+	// Breaker sets when a channel's circuit opens (consecutive failures,
+	// default 5) and how long it stays open before a trial (default 30s).
+	BreakerFailures uint32
+	BreakerTimeout  time.Duration
+	// ExternalURL returns the dashboard link of an alert, or "".
+	ExternalURL func(a *alert.Alert) string
+	// OnHealth is called (from a dispatcher goroutine, must not block) when
+	// a channel turns unhealthy (circuit open, endpoint gone, budget
+	// exhausted) or healthy again; the engine raises a self-alert.
+	OnHealth func(h ChannelHealth)
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Metrics  *Metrics
+}
+
+// Dispatcher sends queued notifications. Build it with NewDispatcher, start
+// it with Run, and feed it freshly committed records with Enqueue.
+type Dispatcher struct {
+	st       store.Store
+	owner    string
+	leaseFor time.Duration
+	sweepInt time.Duration
+	drain    time.Duration
+	now      func() time.Time
+	log      *slog.Logger
+	metrics  *Metrics
+	extURL   func(a *alert.Alert) string
+	onHealth func(h ChannelHealth)
+
+	workers map[string]*worker
+	results chan *result
+	sweepC  chan struct{}
+
+	// mu guards nextSweep.
+	mu        sync.Mutex
+	nextSweep time.Time
+}
+
+// NewDispatcher validates the options and builds a Dispatcher.
+func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
+	if o.Store == nil {
+		return nil, errors.New("notify: DispatcherOptions.Store is required")
+	}
+	d := &Dispatcher{
+		st:       o.Store,
+		owner:    cmp.Or(o.Owner, "klaxon-"+uuid.NewString()[:8]),
+		leaseFor: cmp.Or(o.LeaseFor, time.Minute),
+		sweepInt: cmp.Or(o.SweepInterval, time.Second),
+		drain:    cmp.Or(o.DrainTimeout, 5*time.Second),
+		now:      o.Now,
+		log:      o.Logger,
+		metrics:  o.Metrics,
+		extURL:   o.ExternalURL,
+		onHealth: o.OnHealth,
+		workers:  map[string]*worker{},
+		results:  make(chan *result, 1024),
+		sweepC:   make(chan struct{}, 1),
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	for _, c := range o.Channels {
+		if c.Name == "" || c.Channel == nil {
+			return nil, fmt.Errorf("notify: channel %q has no name or implementation", c.Name)
+		}
+		if _, dup := d.workers[c.Name]; dup {
+			return nil, fmt.Errorf("notify: channel %q configured twice", c.Name)
+		}
+		d.workers[c.Name] = newWorker(d, c, cmp.Or(o.BreakerFailures, 5), cmp.Or(o.BreakerTimeout, 30*time.Second))
+	}
+	return d, nil
+}
+
+// Owner returns the lease owner name.
+func (d *Dispatcher) Owner() string { return d.owner }
+
+// Enqueue hands freshly committed records (leased to this dispatcher's
+// owner) to their channels' workers at once. Records for later (grouped)
+// or for unknown channels are left to the sweep. It never blocks.
+func (d *Dispatcher) Enqueue(recs []*store.Notification) {
+	now := d.now()
+	for _, r := range recs {
+		w := d.workers[r.Channel]
+		if w == nil || r.LockedBy != d.owner || r.NextAttemptAt.After(now) {
+			d.kickSweep(r.NextAttemptAt)
+			continue
+		}
+		w.push(r)
+	}
+}
+
+// kickSweep makes the sweeper run at t (or sooner).
+func (d *Dispatcher) kickSweep(t time.Time) {
+	d.mu.Lock()
+	if d.nextSweep.IsZero() || t.Before(d.nextSweep) {
+		d.nextSweep = t
+		select {
+		case d.sweepC <- struct{}{}:
+		default:
+		}
+	}
+	d.mu.Unlock()
+}
+
+// leaseReleaser is implemented by single-process stores (SQLite): at start
+// every lease held by another owner is stale and is released so a restart
+// sends what a crash left in flight at once.
+type leaseReleaser interface {
+	NotificationReleaseLeases(ctx context.Context, exceptOwner string) (int, error)
+}
+
+// Run sends notifications until ctx ends, then lets in-flight sends finish
+// for DrainTimeout and returns. Records not sent stay queued in the store.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	if lr, ok := d.st.(leaseReleaser); ok {
+		if n, err := lr.NotificationReleaseLeases(ctx, d.owner); err != nil {
+			return fmt.Errorf("release stale leases: %w", err)
+		} else if n > 0 {
+			d.log.Info("released stale notification leases", "count", n)
+		}
+	}
+	// Sends outlive ctx by DrainTimeout so shutdown does not cut a request
+	// in half; sendCtx ends then.
+	sendCtx, cancelSends := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSends()
+
+	var workersWG, finisherWG sync.WaitGroup
+	finisherWG.Go(func() { d.finisher() })
+	for _, w := range d.workers {
+		for range w.concurrency {
+			workersWG.Go(func() { w.loop(ctx, sendCtx) })
+		}
+	}
+	var loopsWG sync.WaitGroup
+	loopsWG.Go(func() { d.sweeper(ctx) })
+	loopsWG.Go(func() { d.renewer(ctx) })
+
+	<-ctx.Done()
+	loopsWG.Wait()
+	done := make(chan struct{})
+	go func() { workersWG.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d.drain):
+		cancelSends()
+		<-done
+	}
+	close(d.results)
+	finisherWG.Wait()
+	return nil
+}
+
+// sweeper claims due records: scheduled retries, grouped notifications
+// whose wait ended, expired leases of crashed processes.
+func (d *Dispatcher) sweeper(ctx context.Context) {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case <-d.sweepC:
+		}
+		d.mu.Lock()
+		d.nextSweep = time.Time{}
+		d.mu.Unlock()
+		next := d.sweep(ctx)
+		wait := d.sweepInt
+		if !next.IsZero() {
+			if w := next.Sub(d.now()); w < wait {
+				wait = max(w, time.Millisecond)
+			}
+		}
+		d.mu.Lock()
+		if !d.nextSweep.IsZero() {
+			if w := d.nextSweep.Sub(d.now()); w < wait {
+				wait = max(w, 0)
+			}
+		}
+		d.mu.Unlock()
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(wait)
+	}
+}
+
+// sweep claims what is due and returns when the next record falls due.
+func (d *Dispatcher) sweep(ctx context.Context) time.Time {
+	const batch = 256
+	for {
+		now := d.now()
+		recs, err := d.st.NotificationClaim(ctx, &store.NotificationClaimParams{
+			Limit: batch, Now: now, LeaseUntil: now.Add(d.leaseFor), Owner: d.owner,
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Error("claim notifications", "err", err)
+			}
+			return time.Time{}
+		}
+		for _, r := range recs {
+			if w := d.workers[r.Channel]; w != nil {
+				w.push(r)
+				continue
+			}
+			d.results <- d.unknownChannel(r, now)
+		}
+		if len(recs) < batch {
+			break
+		}
+	}
+	stats, err := d.st.NotificationStats(ctx, d.now())
+	if err != nil {
+		return time.Time{}
+	}
+	d.metrics.setQueueDepth(stats.Queued)
+	return stats.NextDue
+}
+
+// renewer extends the leases of records waiting in memory.
+func (d *Dispatcher) renewer(ctx context.Context) {
+	t := time.NewTicker(d.leaseFor / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		var ids []int64
+		for _, w := range d.workers {
+			ids = append(ids, w.heldIDs()...)
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		err := d.st.NotificationExtendLease(ctx, &store.NotificationExtendLeaseParams{
+			IDs: ids, Owner: d.owner, LeaseUntil: d.now().Add(d.leaseFor),
+		})
+		if err != nil && ctx.Err() == nil {
+			d.log.Error("extend notification leases", "err", err, "count", len(ids))
+		}
+	}
+}
+
+// unknownChannel fails (or fails over) a record whose channel is not
+// configured any more.
+func (d *Dispatcher) unknownChannel(r *store.Notification, now time.Time) *result {
+	err := Permanent(fmt.Errorf("channel %q is not configured", r.Channel))
+	return d.failure(r, err, now, 0, 0, "")
+}

@@ -1,0 +1,190 @@
+package notify
+
+import (
+	"context"
+	"time"
+
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// result is one record's outcome on its way to the store.
+type result struct {
+	rec *store.Notification
+	res *store.NotificationResult
+	// extra holds decision-log entries written with it (rate limit).
+	extra []*store.Delivery
+}
+
+func (d *Dispatcher) delivery(r *store.Notification, now time.Time, out store.Outcome) *store.Delivery {
+	return &store.Delivery{
+		NotificationID: r.ID, AlertID: r.AlertID, Fingerprint: r.Fingerprint, Channel: r.Channel,
+		Event: r.Event, Attempt: r.Attempts + 1, At: now, Outcome: out,
+	}
+}
+
+func (d *Dispatcher) heldEntry(r *store.Notification, now time.Time, held time.Duration) []*store.Delivery {
+	if held < 50*time.Millisecond {
+		return nil
+	}
+	e := d.delivery(r, now, store.OutcomeRateLimited)
+	e.Reason = "rate_limit"
+	e.Detail = "held " + held.Round(time.Millisecond).String() + " by the channel's rate limit, then sent"
+	return []*store.Delivery{e}
+}
+
+func (d *Dispatcher) success(r *store.Notification, rc Receipt, now time.Time, latency, held time.Duration) *result {
+	e := d.delivery(r, now, store.OutcomeSent)
+	e.StatusCode, e.Latency, e.Detail = rc.StatusCode, latency, rc.Detail
+	return &result{rec: r, extra: d.heldEntry(r, now, held), res: &store.NotificationResult{
+		ID: r.ID, State: store.NotificationSent, Attempts: r.Attempts + 1, Delivery: e, Thread: rc.Thread,
+	}}
+}
+
+// failure classifies err: retry within budget, else fail over, else fail.
+// outcome overrides the log outcome of a failover (circuit_open).
+func (d *Dispatcher) failure(r *store.Notification, err error, now time.Time, latency, held time.Duration, why string) *result {
+	w := d.workers[r.Channel]
+	attempts := r.Attempts
+	if why == "" && latency > 0 {
+		attempts++
+	}
+	e := d.delivery(r, now, store.OutcomeFailed)
+	e.Attempt = max(attempts, 1)
+	e.Latency, e.Error, e.Reason, e.StatusCode = latency, Describe(err), string(ReasonOf(err)), StatusCodeOf(err)
+	if why != "" {
+		e.Reason = why
+	}
+	res := &store.NotificationResult{ID: r.ID, Attempts: attempts, LastError: e.Error, Delivery: e}
+	out := &result{rec: r, res: res, extra: d.heldEntry(r, now, held)}
+	if !IsPermanent(err) && w != nil {
+		if next, ok := w.retry.NextAttempt(err, max(attempts, 1), r.CreatedAt, now); ok {
+			res.State, res.NextAttemptAt = store.NotificationQueued, next
+			e.Outcome = store.OutcomeRetry
+			e.Detail = "next attempt at " + next.UTC().Format(time.RFC3339Nano)
+			return out
+		}
+		e.Detail = "retry budget exhausted"
+	}
+	res.State = store.NotificationFailed
+	if len(r.Failover) > 0 {
+		next := r.Failover[0]
+		res.FailedOverTo = next
+		e.Outcome = store.OutcomeFailedOver
+		e.Detail = joinDetail(e.Detail, "failed over to "+next)
+		res.Failover = &store.NotificationInsert{
+			IdempotencyKey: IdempotencyKey(r.Fingerprint, r.Sequence, next),
+			AlertID:        r.AlertID, Fingerprint: r.Fingerprint, Sequence: r.Sequence,
+			Channel: next, Event: r.Event, Priority: r.Priority, Payload: r.Payload,
+			GroupKey: r.GroupKey, Failover: r.Failover[1:], CreatedAt: now, NextAttemptAt: now,
+			LockedUntil: now.Add(d.leaseFor), LockedBy: d.owner,
+		}
+	}
+	if w != nil {
+		w.mu.Lock()
+		w.health.Failed++
+		w.mu.Unlock()
+		if !IsPermanent(err) || IsGone(err) {
+			w.markExhausted()
+		}
+	}
+	return out
+}
+
+// retryLater reschedules without spending an attempt (circuit open).
+func (d *Dispatcher) retryLater(r *store.Notification, err error, at time.Time, held time.Duration) *result {
+	e := d.delivery(r, d.now(), store.OutcomeCircuitOpen)
+	e.Attempt, e.Error, e.Reason = r.Attempts, Describe(err), string(ReasonCircuitOpen)
+	e.Detail = "not tried: circuit open; next try at " + at.UTC().Format(time.RFC3339Nano)
+	return &result{rec: r, extra: d.heldEntry(r, d.now(), held), res: &store.NotificationResult{
+		ID: r.ID, State: store.NotificationQueued, Attempts: r.Attempts, NextAttemptAt: at,
+		LastError: e.Error, Delivery: e,
+	}}
+}
+
+// grouped finishes a record whose alert went out inside lead's notification.
+func (d *Dispatcher) grouped(r, lead *store.Notification) *result {
+	now := d.now()
+	e := d.delivery(r, now, store.OutcomeGrouped)
+	e.Detail = "sent inside notification " + lead.IdempotencyKey
+	return &result{rec: r, res: &store.NotificationResult{
+		ID: r.ID, State: store.NotificationSent, Attempts: r.Attempts, Delivery: e,
+	}}
+}
+
+func joinDetail(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// finisher writes outcomes in batches (group commit: one transaction for
+// every outcome that arrived while the previous one was being written).
+func (d *Dispatcher) finisher() {
+	ctx := context.Background()
+	const maxBatch = 256
+	for first := range d.results {
+		batch := []*result{first}
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-d.results:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		d.flush(ctx, batch)
+	}
+}
+
+func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
+	p := &store.NotificationFinishParams{Results: make([]*store.NotificationResult, 0, len(batch))}
+	var extra []*store.Delivery
+	for _, r := range batch {
+		// Grouped grouped-away records of a lead that is retried stay with
+		// the lead: they were already sent or will be with it.
+		p.Results = append(p.Results, r.res)
+		extra = append(extra, r.extra...)
+	}
+	var failovers []*store.Notification
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		failovers, err = d.st.NotificationFinish(ctx, p)
+		if err == nil {
+			break
+		}
+		d.log.Error("record notification outcomes", "err", err, "count", len(batch), "attempt", attempt+1)
+		time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
+	}
+	if err != nil {
+		// The records stay leased; when the lease expires they are sent
+		// again (at least once, same idempotency key).
+		for _, r := range batch {
+			if w := d.workers[r.rec.Channel]; w != nil {
+				w.release(r.rec.ID)
+			}
+		}
+		return
+	}
+	if len(extra) > 0 {
+		if err := d.st.DeliveryInsert(ctx, &store.DeliveryInsertParams{Deliveries: extra}); err != nil {
+			d.log.Error("record rate-limit decisions", "err", err)
+		}
+	}
+	for _, r := range batch {
+		if w := d.workers[r.rec.Channel]; w != nil {
+			w.release(r.rec.ID)
+		}
+		d.metrics.outcome(r.rec.Channel, string(r.res.Delivery.Outcome))
+		if r.res.State == store.NotificationQueued && !r.res.NextAttemptAt.IsZero() {
+			d.kickSweep(r.res.NextAttemptAt)
+		}
+	}
+	if len(failovers) > 0 {
+		d.Enqueue(failovers)
+	}
+}

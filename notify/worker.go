@@ -1,0 +1,285 @@
+package notify
+
+import (
+	"container/heap"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+	"golang.org/x/time/rate"
+
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// worker sends one channel's notifications: its own queue, rate limit,
+// circuit breaker and goroutines, so a slow channel never delays another
+// (invariant 4).
+type worker struct {
+	d           *Dispatcher
+	cfg         ChannelConfig
+	retry       RetryPolicy
+	limiter     *rate.Limiter
+	breaker     *gobreaker.TwoStepCircuitBreaker[struct{}]
+	concurrency int
+
+	// mu guards the queue, the held set, the wake channel and health.
+	mu      sync.Mutex
+	queue   recHeap
+	held    map[int64]bool
+	wake    chan struct{}
+	health  ChannelHealth
+	healthy bool
+}
+
+func newWorker(d *Dispatcher, c ChannelConfig, failures uint32, openFor time.Duration) *worker {
+	w := &worker{
+		d: d, cfg: c, retry: c.Retry.WithDefaults(),
+		held: map[int64]bool{}, wake: make(chan struct{}, 1), healthy: true,
+	}
+	perSec, burst := c.RateLimit, c.Burst
+	if perSec == 0 {
+		if rl, ok := c.Channel.(RateLimited); ok {
+			perSec, burst = rl.DefaultRateLimit()
+		}
+	}
+	if perSec > 0 {
+		w.limiter = rate.NewLimiter(rate.Limit(perSec), max(burst, 1))
+	}
+	w.concurrency = c.Concurrency
+	if w.concurrency <= 0 {
+		w.concurrency = 8
+		if perSec > 0 && perSec < 2 {
+			w.concurrency = 1
+		}
+	}
+	w.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        c.Name,
+		MaxRequests: 1,
+		Timeout:     openFor,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
+		// A permanent error is about the notification, not the channel's
+		// health; only retryable failures count towards opening.
+		IsSuccessful: func(err error) bool { return err == nil || (IsPermanent(err) && !IsGone(err)) },
+		OnStateChange: func(name string, from, to gobreaker.State) {
+			d.metrics.setCircuit(name, int(to))
+			w.setCircuit(to)
+		},
+	})
+	d.metrics.setCircuit(c.Name, 0)
+	w.health = ChannelHealth{Name: c.Name, Type: c.Type, Circuit: "closed", Disabled: c.Disabled}
+	return w
+}
+
+// push adds a leased record unless it is already held.
+func (w *worker) push(r *store.Notification) {
+	w.mu.Lock()
+	if w.held[r.ID] {
+		w.mu.Unlock()
+		return
+	}
+	w.held[r.ID] = true
+	heap.Push(&w.queue, r)
+	w.health.Pending = len(w.held)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *worker) heldIDs() []int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ids := make([]int64, 0, len(w.held))
+	for id := range w.held {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// release forgets a record once its outcome is committed.
+func (w *worker) release(id int64) {
+	w.mu.Lock()
+	delete(w.held, id)
+	w.health.Pending = len(w.held)
+	w.mu.Unlock()
+}
+
+// pop takes the most urgent record and, when it belongs to a group, every
+// queued record of the same group and event.
+func (w *worker) pop() []*store.Notification {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.queue.Len() == 0 {
+		return nil
+	}
+	first := heap.Pop(&w.queue).(*store.Notification)
+	out := []*store.Notification{first}
+	if first.GroupKey == "" {
+		return out
+	}
+	for i := 0; i < w.queue.Len(); {
+		r := w.queue[i]
+		if r.GroupKey == first.GroupKey && r.Event == first.Event {
+			heap.Remove(&w.queue, i)
+			out = append(out, r)
+			continue
+		}
+		i++
+	}
+	if w.queue.Len() > 0 {
+		// Another goroutine may take the rest.
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+	return out
+}
+
+func (w *worker) loop(ctx, sendCtx context.Context) {
+	for {
+		recs := w.pop()
+		if recs == nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.wake:
+				continue
+			}
+		}
+		if ctx.Err() != nil {
+			// Shutting down: leave it queued; the lease expires or the
+			// next start releases it.
+			return
+		}
+		w.send(ctx, sendCtx, recs)
+	}
+}
+
+// send delivers one notification (several records when grouped).
+func (w *worker) send(ctx, sendCtx context.Context, recs []*store.Notification) {
+	d := w.d
+	lead := recs[0]
+	n, err := w.build(sendCtx, recs)
+	if err != nil {
+		d.results <- d.failure(lead, Permanent(err), d.now(), 0, 0, "")
+		for _, r := range recs[1:] {
+			d.results <- d.failure(r, Permanent(err), d.now(), 0, 0, "")
+		}
+		return
+	}
+	if w.cfg.Disabled || w.isGone() {
+		d.results <- d.failure(lead, Permanent(errors.New("channel is disabled")), d.now(), 0, 0, "")
+		w.groupedAway(recs, lead)
+		return
+	}
+	var held time.Duration
+	if w.limiter != nil {
+		start := time.Now()
+		if err := w.limiter.Wait(ctx); err != nil {
+			for _, r := range recs {
+				w.release(r.ID)
+			}
+			return
+		}
+		held = time.Since(start)
+	}
+	done, berr := w.breaker.Allow()
+	if berr != nil {
+		now := d.now()
+		cerr := fmt.Errorf("%w: %s", ErrCircuitOpen, w.lastError())
+		if len(lead.Failover) > 0 {
+			d.results <- d.failure(lead, Permanent(cerr), now, 0, held, string(store.OutcomeCircuitOpen))
+		} else {
+			// Nowhere to fail over to: wait for the circuit's trial.
+			d.results <- d.retryLater(lead, cerr, now.Add(time.Second*5), held)
+		}
+		w.groupedAway(recs, lead)
+		return
+	}
+	actx, cancel := context.WithTimeoutCause(sendCtx, w.retry.Timeout,
+		fmt.Errorf("attempt timed out after %s", w.retry.Timeout))
+	start := time.Now()
+	rcpt, err := w.cfg.Channel.Send(actx, n)
+	latency := time.Since(start)
+	if err != nil && actx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("%w: %w", context.Cause(actx), err)
+	}
+	cancel()
+	done(err)
+	now := d.now()
+	if err == nil {
+		w.markOK()
+		d.metrics.observeLatency(w.cfg.Name, now.Sub(lead.CreatedAt).Seconds())
+		d.results <- d.success(lead, rcpt, now, latency, held)
+		w.groupedAway(recs, lead)
+		return
+	}
+	w.markErr(err)
+	if IsGone(err) {
+		w.setGone(err)
+	}
+	d.results <- d.failure(lead, err, now, latency, held, "")
+	// Grouped records share the lead's fate: retried with it.
+	w.groupedAway(recs, lead)
+}
+
+// groupedAway finishes records carried by the lead's notification.
+func (w *worker) groupedAway(recs []*store.Notification, lead *store.Notification) {
+	for _, r := range recs[1:] {
+		w.d.results <- w.d.grouped(r, lead)
+	}
+}
+
+// build turns records into the Notification the channel sees.
+func (w *worker) build(ctx context.Context, recs []*store.Notification) (*Notification, error) {
+	lead := recs[0]
+	n := &Notification{
+		ID: lead.ID, IdempotencyKey: lead.IdempotencyKey, Channel: lead.Channel,
+		Event: Event(lead.Event), GroupKey: lead.GroupKey, Attempt: lead.Attempts + 1,
+		CreatedAt: lead.CreatedAt,
+	}
+	for _, r := range recs {
+		var ae AlertEvent
+		if err := json.Unmarshal(r.Payload, &ae); err != nil {
+			return nil, fmt.Errorf("decode notification %d payload: %w", r.ID, err)
+		}
+		n.Alerts = append(n.Alerts, ae)
+	}
+	if n.Event != EventActive && n.Event != EventTest {
+		th, err := w.d.st.ThreadGet(ctx, &store.ThreadGetParams{AlertID: lead.AlertID, Channel: lead.Channel})
+		if err == nil {
+			n.Thread = th
+		}
+	}
+	if w.d.extURL != nil {
+		n.ExternalURL = w.d.extURL(n.Alert())
+	}
+	return n, nil
+}
+
+// recHeap orders records by priority (higher first), then id.
+type recHeap []*store.Notification
+
+func (h recHeap) Len() int { return len(h) }
+func (h recHeap) Less(i, j int) bool {
+	if h[i].Priority != h[j].Priority {
+		return h[i].Priority > h[j].Priority
+	}
+	return h[i].ID < h[j].ID
+}
+func (h recHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *recHeap) Push(x any)   { *h = append(*h, x.(*store.Notification)) }
+func (h *recHeap) Pop() any {
+	old := *h
+	n := len(old)
+	x := old[n-1]
+	old[n-1] = nil
+	*h = old[:n-1]
+	return x
+}
