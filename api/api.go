@@ -1,0 +1,228 @@
+// Package api serves klaxon's HTTP JSON API, its Prometheus metrics, health
+// probes and the dashboard page. Handlers stay thin: they decode and check
+// input, call the lifecycle manager, the store or the dispatcher, and encode
+// the answer. Errors are JSON {"error": "...", "field": "..."} with a 4xx
+// code; write endpoints need the bearer token when one is configured.
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/lifecycle"
+	"github.com/klaxonhq/klaxon/notify"
+	"github.com/klaxonhq/klaxon/secret"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// MaxBodyBytes bounds every request body.
+const MaxBodyBytes = 4 << 20
+
+// MetricPusher accepts pushed samples (the metric registry).
+type MetricPusher interface {
+	Push(name string, labels alert.Labels, value float64, at time.Time) error
+}
+
+// Dispatcher is what the API needs of the notify dispatcher.
+type Dispatcher interface {
+	Health() []notify.ChannelHealth
+}
+
+// ChannelTester sends a sample notification through one channel.
+type ChannelTester func(ctx context.Context, name string) (notify.Receipt, error)
+
+// Options configure the API server. Manager and Store are required.
+type Options struct {
+	Manager    *lifecycle.Manager
+	Store      store.Store
+	Dispatcher Dispatcher
+	Metrics    MetricPusher
+	Test       ChannelTester
+	// Gatherer serves /metrics; nil serves an empty registry.
+	Gatherer prometheus.Gatherer
+	// Token, when set, is required as "Authorization: Bearer TOKEN" on
+	// every write endpoint.
+	Token secret.String
+	// Ready reports whether the engine is ready (store reachable, loops
+	// running); nil means always ready.
+	Ready  func(ctx context.Context) error
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Version is shown by the dashboard and /healthz.
+	Version string
+}
+
+// Server is the HTTP handler.
+type Server struct {
+	o   Options
+	mux *http.ServeMux
+	log *slog.Logger
+}
+
+// New builds the handler.
+func New(o Options) (*Server, error) {
+	if o.Manager == nil || o.Store == nil {
+		return nil, errors.New("api: Options.Manager and Options.Store are required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &Server{o: o, mux: http.NewServeMux(), log: o.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	g := o.Gatherer
+	if g == nil {
+		g = prometheus.NewRegistry()
+	}
+	m := s.mux
+	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /readyz", s.readyz)
+	m.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	m.HandleFunc("GET /api/v1/alerts", s.listAlerts)
+	m.HandleFunc("POST /api/v1/alerts", s.write(s.pushAlerts))
+	m.HandleFunc("GET /api/v1/alerts/{id}", s.getAlert)
+	m.HandleFunc("GET /api/v1/alerts/{id}/history", s.alertHistory)
+	m.HandleFunc("POST /api/v1/alerts/{id}/ack", s.write(s.ackAlert))
+	m.HandleFunc("POST /api/v1/alerts/{id}/resolve", s.write(s.resolveAlert))
+	m.HandleFunc("POST /api/v1/metrics", s.write(s.pushMetrics))
+	m.HandleFunc("GET /api/v1/silences", s.listSilences)
+	m.HandleFunc("POST /api/v1/silences", s.write(s.addSilence))
+	m.HandleFunc("DELETE /api/v1/silences/{id}", s.write(s.expireSilence))
+	m.HandleFunc("GET /api/v1/channels", s.listChannels)
+	m.HandleFunc("POST /api/v1/channels/{name}/test", s.write(s.testChannel))
+	m.HandleFunc("GET /api/v1/deliveries", s.listDeliveries)
+	m.HandleFunc("GET /{$}", s.dashboard)
+	return s, nil
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// write wraps a handler that changes state with the token check.
+func (s *Server) write(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.o.Token.IsZero() {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.o.Token.Reveal())) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="klaxon"`)
+				writeError(w, http.StatusUnauthorized, "a valid bearer token is required for this endpoint", "Authorization")
+				return
+			}
+		}
+		h(w, r)
+	}
+}
+
+// apiError is the JSON error body.
+type apiError struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+}
+
+// fieldError is an input problem that names the field.
+type fieldError struct {
+	field string
+	msg   string
+}
+
+func (e *fieldError) Error() string { return e.field + ": " + e.msg }
+
+func badField(field, format string, args ...any) error {
+	return &fieldError{field: field, msg: fmt.Sprintf(format, args...)}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg, field string) {
+	writeJSON(w, code, apiError{Error: msg, Field: field})
+}
+
+// fail maps an error to its status: field errors 400, not found 404,
+// invalid transitions 409, anything else 500 (logged, not echoed).
+func (s *Server) fail(w http.ResponseWriter, err error) {
+	var fe *fieldError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &fe):
+		writeError(w, http.StatusBadRequest, fe.msg, fe.field)
+	case errors.As(err, &mbe):
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", mbe.Limit), "")
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, err.Error(), "id")
+	case errors.Is(err, lifecycle.ErrInvalidTransition):
+		writeError(w, http.StatusConflict, err.Error(), "state")
+	default:
+		s.log.Error("api request failed", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal error: "+err.Error(), "")
+	}
+}
+
+// decode reads a JSON body strictly into v.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.Is(err, io.EOF):
+			return badField("body", "request body is empty")
+		case errors.As(err, &se):
+			return badField("body", "invalid JSON at byte %d: %v", se.Offset, err)
+		case errors.As(err, &te):
+			return badField(te.Field, "expected %s, got JSON %s", te.Type, te.Value)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return badField(name, "unknown field")
+		}
+		return badField("body", "%v", err)
+	}
+	if dec.More() {
+		return badField("body", "unexpected data after the JSON value")
+	}
+	return nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.o.Version})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.o.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.o.Ready(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "error": err.Error()})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
