@@ -164,6 +164,7 @@ type NotificationInsert struct {
 	Failover []string
 	// Attempt is the first attempt's number less one (0 for a fresh record;
 	// a failover record starts again at 0).
+	Attempt       int
 	CreatedAt     time.Time
 	NextAttemptAt time.Time
 	// LockedUntil and LockedBy, when set, insert the record already leased,
