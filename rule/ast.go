@@ -158,6 +158,9 @@ func (*Compare) isExpr() {}
 
 // String renders `query op value`.
 func (c *Compare) String() string {
+	if c == nil {
+		return "<nil>"
+	}
 	var b strings.Builder
 	c.Query.write(&b)
 	b.WriteByte(' ')
@@ -179,6 +182,9 @@ func (*Absent) isExpr() {}
 
 // String renders `absent(m{...}[w])`.
 func (a *Absent) String() string {
+	if a == nil {
+		return "<nil>"
+	}
 	var b strings.Builder
 	b.WriteString("absent(")
 	a.Query.writeSelector(&b)
@@ -203,6 +209,9 @@ func (*Binary) isExpr() {}
 // String renders `left op right`, with parentheses where precedence or
 // associativity needs them.
 func (x *Binary) String() string {
+	if x == nil {
+		return "<nil>"
+	}
 	var b strings.Builder
 	writeChild(&b, x.Left, x.Op, false)
 	b.WriteByte(' ')
@@ -213,11 +222,11 @@ func (x *Binary) String() string {
 }
 
 func writeChild(b *strings.Builder, e Expr, parent BoolOp, right bool) {
-	if e == nil {
+	c, ok := e.(*Binary)
+	if e == nil || ok && c == nil {
 		b.WriteString("<nil>")
 		return
 	}
-	c, ok := e.(*Binary)
 	// Or binds looser than And; a right child of the same operator needs
 	// parentheses to keep the tree shape under left associativity.
 	if ok && (c.Op == Or && parent == And || right && c.Op == parent) {

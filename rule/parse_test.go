@@ -47,12 +47,22 @@ func TestParse_Valid(t *testing.T) {
 			return cmp(Query{Metric: "response_time", Func: metric.Avg, Window: 5 * time.Minute}, OpGT, 500)
 		}, ""},
 		// Every aggregate function, compound and millisecond durations.
-		{"min", "min(x[30s]) < 1", func(*testing.T) Expr { return cmp(Query{Metric: "x", Func: metric.Min, Window: 30 * time.Second}, OpLT, 1) }, ""},
+		{"min", "min(x[30s]) < 1", func(*testing.T) Expr {
+			return cmp(Query{Metric: "x", Func: metric.Min, Window: 30 * time.Second}, OpLT, 1)
+		}, ""},
 		{"max", "max(x[1h]) < 1", func(*testing.T) Expr { return cmp(Query{Metric: "x", Func: metric.Max, Window: time.Hour}, OpLT, 1) }, ""},
-		{"sum", "sum(x[1d]) < 1", func(*testing.T) Expr { return cmp(Query{Metric: "x", Func: metric.Sum, Window: 24 * time.Hour}, OpLT, 1) }, ""},
-		{"count", "count(x[500ms]) < 1", func(*testing.T) Expr { return cmp(Query{Metric: "x", Func: metric.Count, Window: 500 * time.Millisecond}, OpLT, 1) }, ""},
-		{"rate compound", "rate(x[1h30m]) > 2", func(*testing.T) Expr { return cmp(Query{Metric: "x", Func: metric.Rate, Window: 90 * time.Minute}, OpGT, 2) }, ""},
-		{"p50 normalised", "p50(x[90s]) > 2", func(*testing.T) Expr { return cmp(Query{Metric: "x", Func: metric.P50, Window: 90 * time.Second}, OpGT, 2) }, "p50(x[1m30s]) > 2"},
+		{"sum", "sum(x[1d]) < 1", func(*testing.T) Expr {
+			return cmp(Query{Metric: "x", Func: metric.Sum, Window: 24 * time.Hour}, OpLT, 1)
+		}, ""},
+		{"count", "count(x[500ms]) < 1", func(*testing.T) Expr {
+			return cmp(Query{Metric: "x", Func: metric.Count, Window: 500 * time.Millisecond}, OpLT, 1)
+		}, ""},
+		{"rate compound", "rate(x[1h30m]) > 2", func(*testing.T) Expr {
+			return cmp(Query{Metric: "x", Func: metric.Rate, Window: 90 * time.Minute}, OpGT, 2)
+		}, ""},
+		{"p50 normalised", "p50(x[90s]) > 2", func(*testing.T) Expr {
+			return cmp(Query{Metric: "x", Func: metric.P50, Window: 90 * time.Second}, OpGT, 2)
+		}, "p50(x[1m30s]) > 2"},
 		{"p90", "p90(x[1m]) > 2", func(*testing.T) Expr { return cmp(Query{Metric: "x", Func: metric.P90, Window: time.Minute}, OpGT, 2) }, ""},
 		{"p95 spaced", "p95 ( x [ 1m ] ) > 2", func(*testing.T) Expr { return cmp(Query{Metric: "x", Func: metric.P95, Window: time.Minute}, OpGT, 2) }, "p95(x[1m]) > 2"},
 		// A selector inside an aggregate.

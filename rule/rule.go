@@ -3,9 +3,11 @@ package rule
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/metric"
 )
 
 // NoDataMode says what happens to a pending or firing series whose condition
@@ -111,11 +113,20 @@ func (r *Rule) Validate() error {
 	if r.ID == "" {
 		bad("id", errors.New("must not be empty"))
 	}
-	if r.Expr == nil {
+	if r.Expr != nil {
+		if err := CheckExpr(r.Expr); err != nil {
+			bad("condition", err)
+		}
+	} else {
 		if r.Condition == "" {
 			bad("condition", errors.New("must not be empty"))
 		} else if _, err := Parse(r.Condition); err != nil {
 			bad("condition", err)
+		}
+	}
+	if r.Recovery != nil {
+		if err := CheckExpr(r.Recovery); err != nil {
+			bad("recovery", err)
 		}
 	}
 	if r.For < 0 {
@@ -137,6 +148,68 @@ func (r *Rule) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// CheckExpr reports whether an Expr built by hand is well formed: no nil
+// nodes, valid operators and functions, valid metric names, finite
+// thresholds, a positive window on aggregates. Whatever Parse and Threshold
+// return passes.
+func CheckExpr(x Expr) error {
+	switch x := x.(type) {
+	case *Compare:
+		if x == nil {
+			break
+		}
+		if x.Op < OpGT || x.Op > OpNE {
+			return fmt.Errorf("%w: unknown comparison operator %d", ErrInvalid, int(x.Op))
+		}
+		if math.IsNaN(x.Value) || math.IsInf(x.Value, 0) {
+			return fmt.Errorf("%w: threshold must be a finite number", ErrInvalid)
+		}
+		return checkQuery(x.Query, true)
+	case *Absent:
+		if x == nil {
+			break
+		}
+		return checkQuery(x.Query, false)
+	case *Binary:
+		if x == nil {
+			break
+		}
+		if x.Op != And && x.Op != Or {
+			return fmt.Errorf("%w: unknown boolean operator %d", ErrInvalid, int(x.Op))
+		}
+		if err := CheckExpr(x.Left); err != nil {
+			return err
+		}
+		return CheckExpr(x.Right)
+	}
+	return fmt.Errorf("%w: nil expression", ErrInvalid)
+}
+
+func checkQuery(q Query, aggregate bool) error {
+	if !validMetricName(q.Metric) {
+		return fmt.Errorf("%w: invalid metric name %q", ErrInvalid, q.Metric)
+	}
+	if q.Window < 0 {
+		return fmt.Errorf("%w: negative window", ErrInvalid)
+	}
+	if aggregate {
+		if _, ok := metric.ParseFunc(q.Func.String()); !ok {
+			return fmt.Errorf("%w: unknown function %d", ErrInvalid, int(q.Func))
+		}
+		if (q.Func == metric.Last) != (q.Window == 0) {
+			return fmt.Errorf("%w: %s needs a positive window, and only aggregates take one", ErrInvalid, q.Func)
+		}
+	} else if q.Func != metric.Last {
+		return fmt.Errorf("%w: absent takes no function", ErrInvalid)
+	}
+	for _, m := range q.Matchers {
+		if _, err := alert.NewMatcher(m.Name, m.Op, m.Value); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+	}
+	return nil
 }
 
 // expr returns the rule's parsed condition.
