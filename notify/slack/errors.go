@@ -188,7 +188,7 @@ func withDeadlineCause(ctx context.Context, err error) error {
 // timeoutError marks err as caused by Config.Timeout.
 type timeoutError struct{ err error }
 
-func (e *timeoutError) Error() string { return e.err.Error() + " (" + ErrTimeout.Error() + ")" }
+func (e *timeoutError) Error() string   { return e.err.Error() + " (" + ErrTimeout.Error() + ")" }
 func (e *timeoutError) Unwrap() []error { return []error{e.err, ErrTimeout} }
 
 func cmp0(v, def int) int {
