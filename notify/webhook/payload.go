@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -90,12 +92,44 @@ func klaxonPayload(n *notify.Notification, id string, now time.Time) *klaxonBody
 		Status:         groupStatus(n),
 		Channel:        n.Channel,
 		ExternalURL:    n.ExternalURL,
-		Alerts:         n.Alerts,
+		Alerts:         normalize(n.Alerts),
 	}
 }
 
+// normalize returns alerts ready for JSON: nil label and annotation maps
+// become empty objects and non-finite numbers (which JSON cannot carry)
+// become 0 and null. It copies only when something changes.
+func normalize(alerts []notify.AlertEvent) []notify.AlertEvent {
+	bad := func(a *notify.AlertEvent) bool {
+		return a.Labels == nil || a.Annotations == nil || !finite(a.Value) ||
+			a.Threshold != nil && !finite(*a.Threshold)
+	}
+	if !slices.ContainsFunc(alerts, func(a notify.AlertEvent) bool { return bad(&a) }) {
+		return alerts
+	}
+	out := slices.Clone(alerts)
+	for i := range out {
+		a := &out[i]
+		if a.Labels == nil {
+			a.Labels = alert.Labels{}
+		}
+		if a.Annotations == nil {
+			a.Annotations = map[string]string{}
+		}
+		if !finite(a.Value) {
+			a.Value = 0
+		}
+		if a.Threshold != nil && !finite(*a.Threshold) {
+			a.Threshold = nil
+		}
+	}
+	return out
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
 // alertmanagerPayload builds Alertmanager's version-4 body. Each alert's
-// labels gain "alertname" (the rule name, else its id) and "severity" when
+// labels gain "alertname" (the rule id, else its name) and "severity" when
 // they lack them, and its annotations gain "summary" and "description", so
 // Alertmanager templates find what they expect.
 func alertmanagerPayload(n *notify.Notification) *amMessage {
@@ -114,7 +148,7 @@ func alertmanagerPayload(n *notify.Notification) *amMessage {
 			labels = map[string]string{}
 		}
 		if _, ok := labels["alertname"]; !ok {
-			if name := cmp.Or(a.RuleName, a.RuleID); name != "" {
+			if name := cmp.Or(a.RuleID, a.RuleName); name != "" {
 				labels["alertname"] = name
 			}
 		}
