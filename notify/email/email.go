@@ -38,7 +38,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/mail"
@@ -168,11 +167,7 @@ func (c *Channel) Name() string { return c.name }
 
 // Format prints the channel without its secrets for every verb (%v, %+v,
 // %#v, %s): its name, server, TLS policy and recipients.
-func (c *Channel) Format(f fmt.State, verb rune) {
-	if c == nil {
-		_, _ = io.WriteString(f, "email.Channel(nil)")
-		return
-	}
+func (c Channel) Format(f fmt.State, _ rune) {
 	_, _ = fmt.Fprintf(f, "email.Channel{name: %q, server: %q, tls: %q, auth: %q, from: %q, to: %d}",
 		c.name, net.JoinHostPort(c.cfg.SMTPHost, strconv.Itoa(c.cfg.SMTPPort)), c.cfg.TLS, c.cfg.Auth,
 		c.from.Address, len(c.to))
@@ -273,7 +268,9 @@ func (c *Channel) deliver(ctx context.Context, m *gomail.Msg) (int, string, erro
 			return code, "", err
 		}
 		_ = sc.Quit()
-		rerr.Delivered = accepted
+		for _, a := range accepted {
+			rerr.Delivered = append(rerr.Delivered, strings.Trim(a, "<>"))
+		}
 		return last, "", rerr
 	}
 	code, detail, err := c.data(sc, m)

@@ -219,9 +219,9 @@ type kv struct{ Key, Value string }
 // alertView is one alert as the templates show it.
 type alertView struct {
 	Name, Severity, State, Summary, Description string
-	Time, Started, Server, Source              string
-	Value, Threshold                           string
-	Labels, Metadata, Annotations              []kv
+	Time, Started, Server, Source               string
+	Value, Threshold                            string
+	Labels, Metadata, Annotations               []kv
 }
 
 // mailView is what the text and HTML bodies render.
