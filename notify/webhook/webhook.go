@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"encoding/base64"
 	"context"
 	"errors"
 	"fmt"
@@ -153,6 +154,10 @@ func New(name string, cfg Config, opts ...Option) (*Channel, error) {
 		v := cfg.Headers[k]
 		c.headers = append(c.headers, header{name: k, value: v})
 		c.secrets = append(c.secrets, v)
+		// "Bearer TOKEN": the token alone may be echoed too.
+		if _, cred, ok := strings.Cut(v.Reveal(), " "); ok {
+			c.secrets = append(c.secrets, secret.New(strings.TrimSpace(cred)))
+		}
 		switch strings.ToLower(k) {
 		case "content-type":
 			c.contentType = true
@@ -207,9 +212,12 @@ func urlSecrets(full secret.String, u *url.URL) []secret.String {
 	}
 	if u.User != nil {
 		add(u.User.Username())
-		if p, ok := u.User.Password(); ok {
+		p, ok := u.User.Password()
+		if ok {
 			add(p)
 		}
+		// net/http sends user info as basic auth, which receivers may echo.
+		add(base64.StdEncoding.EncodeToString([]byte(u.User.Username() + ":" + p)))
 	}
 	add(u.EscapedPath())
 	add(u.Path)
