@@ -167,7 +167,7 @@ func (c *Channel) DefaultRateLimit() (perSecond float64, burst int) {
 // Format prints the channel without its routing key, for every verb (%v,
 // %+v, %#v, %s).
 func (c *Channel) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "pagerduty.Channel{name: %q, events_url: %s, routing_key: %s}", c.name, c.eventsURL, secret.Redacted)
+	fmt.Fprintf(f, "pagerduty.Channel{name: %q, events_url: %s, routing_key: %s}", c.name, c.scrub(c.eventsURL), secret.Redacted)
 }
 
 // LogValue makes slog print the channel without its routing key.
