@@ -1,0 +1,352 @@
+package lifecycle
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/notify"
+	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/store/sqlite"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type testBundle struct {
+	m     *Manager
+	st    store.Store
+	clock *clock
+	// enqueued collects what OnEnqueue received.
+	mu       sync.Mutex
+	enqueued []*store.Notification
+}
+
+func (b *testBundle) take() []*store.Notification {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := b.enqueued
+	b.enqueued = nil
+	return out
+}
+
+func setup(t *testing.T, routes []*Route) *testBundle {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	b := &testBundle{st: st, clock: &clock{t: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}}
+	b.m, err = New(t.Context(), Options{
+		Store: st, Routes: routes, Now: b.clock.now, Owner: "me",
+		OnEnqueue: func(n []*store.Notification) { b.mu.Lock(); b.enqueued = append(b.enqueued, n...); b.mu.Unlock() },
+	})
+	require.NoError(t, err)
+	return b
+}
+
+func obs(c Condition, v float64) Observation {
+	labels := alert.Labels{"alertname": "high_error_rate", "service": "api"}
+	th := 0.05
+	return Observation{
+		RuleID: "high_error_rate", RuleName: "High error rate", Labels: labels,
+		Fingerprint: alert.NewFingerprint("high_error_rate", labels), Condition: c, Value: v,
+		Threshold: &th, Severity: alert.Critical, Summary: "error rate high",
+	}
+}
+
+func channelsOf(recs []*store.Notification) []string {
+	var out []string
+	for _, r := range recs {
+		out = append(out, r.Channel+":"+r.Event)
+	}
+	return out
+}
+
+func TestManager_PendingActiveResolved(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{Notify: []string{"ops", "pager"}, Failover: []string{"backup"}}})
+	ctx := context.Background()
+
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Pending, 0.2)}))
+	open := b.m.Open()
+	require.Len(t, open, 1)
+	require.Equal(t, alert.StatePending, open[0].State)
+	require.Empty(t, b.take(), "pending notifies nobody")
+
+	b.clock.add(time.Minute)
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Firing, 0.3)}))
+	a := b.m.Open()[0]
+	require.Equal(t, alert.StateActive, a.State)
+	require.EqualValues(t, 2, a.Sequence)
+	require.Equal(t, []string{"ops", "pager"}, a.Channels)
+	recs := b.take()
+	require.Equal(t, []string{"ops:alert.active", "pager:alert.active"}, channelsOf(recs))
+	for _, r := range recs {
+		require.Equal(t, notify.IdempotencyKey(a.Fingerprint, 2, r.Channel), r.IdempotencyKey)
+		require.Equal(t, "me", r.LockedBy, "fresh records are pre-leased to the lifecycle's owner")
+		require.Equal(t, []string{"backup"}, r.Failover)
+		require.Greater(t, r.Priority, 50)
+	}
+
+	// Still firing: no new transition.
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Firing, 0.4)}))
+	require.Empty(t, b.take())
+	// No data keeps the state.
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(NoData, 0)}))
+	require.Len(t, b.m.Open(), 1)
+
+	b.clock.add(time.Minute)
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Inactive, 0.01)}))
+	require.Empty(t, b.m.Open())
+	require.Equal(t, []string{"ops:alert.resolved", "pager:alert.resolved"}, channelsOf(b.take()))
+
+	got, err := b.m.Get(ctx, string(a.Fingerprint))
+	require.NoError(t, err)
+	require.Equal(t, alert.StateResolved, got.State)
+	trs, err := b.st.TransitionList(ctx, &store.TransitionListParams{AlertID: a.ID})
+	require.NoError(t, err)
+	require.Len(t, trs, 3)
+	require.Equal(t, []alert.State{alert.StatePending, alert.StateActive, alert.StateResolved},
+		[]alert.State{trs[0].To, trs[1].To, trs[2].To})
+
+	// Firing again is a new alert with the same fingerprint.
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Firing, 0.5)}))
+	again := b.m.Open()[0]
+	require.NotEqual(t, a.ID, again.ID)
+	require.Equal(t, a.Fingerprint, again.Fingerprint)
+	require.EqualValues(t, 1, again.Sequence)
+}
+
+func TestManager_PendingClearedQuietly(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{Notify: []string{"ops"}}})
+	ctx := context.Background()
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Pending, 0.2)}))
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Inactive, 0.0)}))
+	require.Empty(t, b.m.Open())
+	require.Empty(t, b.take(), "an alert that never fired notifies nobody when it clears")
+}
+
+func TestManager_AcknowledgeAndResolve(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{Notify: []string{"ops"}}})
+	ctx := context.Background()
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Firing, 0.2)}))
+	a := b.m.Open()[0]
+	b.take()
+
+	acked, err := b.m.Acknowledge(ctx, a.ID, "alice", "looking")
+	require.NoError(t, err)
+	require.Equal(t, alert.StateAcknowledged, acked.State)
+	require.Equal(t, "alice", acked.AcknowledgedBy)
+	require.Equal(t, "looking", acked.AckComment)
+	require.NotNil(t, acked.AcknowledgedAt)
+	require.Equal(t, []string{"ops:alert.acknowledged"}, channelsOf(b.take()))
+
+	// By fingerprint too; resolving tells the channel.
+	res, err := b.m.Resolve(ctx, string(a.Fingerprint), "bob", "fixed")
+	require.NoError(t, err)
+	require.Equal(t, alert.StateResolved, res.State)
+	require.Equal(t, []string{"ops:alert.resolved"}, channelsOf(b.take()))
+
+	_, err = b.m.Acknowledge(ctx, a.ID, "alice", "")
+	require.ErrorIs(t, err, ErrInvalidTransition)
+	_, err = b.m.Acknowledge(ctx, "nope", "alice", "")
+	require.ErrorIs(t, err, ErrNotFound)
+}
+
+func TestManager_Silences(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{Notify: []string{"ops"}}})
+	ctx := context.Background()
+	m, err := alert.NewMatcher("service", alert.MatchEqual, "api")
+	require.NoError(t, err)
+	sil, err := b.m.AddSilence(ctx, &store.Silence{Matchers: alert.Matchers{m}, EndsAt: b.clock.now().Add(time.Hour), CreatedBy: "ops"})
+	require.NoError(t, err)
+
+	// A firing alert under a silence is suppressed and notifies nobody, but
+	// the decision is logged.
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Firing, 0.2)}))
+	a := b.m.Open()[0]
+	require.Equal(t, alert.StateSuppressed, a.State)
+	require.Equal(t, sil.ID, a.SilencedBy)
+	require.Empty(t, b.take())
+	log, err := b.st.DeliveryList(ctx, &store.DeliveryListParams{AlertID: a.ID})
+	require.NoError(t, err)
+	require.Len(t, log, 1)
+	require.Equal(t, store.OutcomeSilenced, log[0].Outcome)
+
+	// Expiring the silence activates it, which notifies.
+	_, err = b.m.ExpireSilence(ctx, sil.ID)
+	require.NoError(t, err)
+	require.Equal(t, alert.StateActive, b.m.Open()[0].State)
+	require.Equal(t, []string{"ops:alert.active"}, channelsOf(b.take()))
+
+	// Silenced again, then it resolves: the channel told it fired hears.
+	_, err = b.m.AddSilence(ctx, &store.Silence{Matchers: alert.Matchers{m}, EndsAt: b.clock.now().Add(time.Hour)})
+	require.NoError(t, err)
+	require.Equal(t, alert.StateSuppressed, b.m.Open()[0].State)
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Inactive, 0)}))
+	require.Equal(t, []string{"ops:alert.resolved"}, channelsOf(b.take()))
+	trs, err := b.st.TransitionList(ctx, &store.TransitionListParams{AlertID: a.ID})
+	require.NoError(t, err)
+	require.Equal(t, alert.StateResolved, trs[len(trs)-1].To)
+	require.Equal(t, alert.StateSuppressed, trs[len(trs)-1].From)
+
+	// A silence that ends by time also reactivates on Tick.
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Firing, 0.2)}))
+	require.Equal(t, alert.StateSuppressed, b.m.Open()[0].State)
+	b.clock.add(2 * time.Hour)
+	require.NoError(t, b.m.Tick(ctx))
+	require.Equal(t, alert.StateActive, b.m.Open()[0].State)
+}
+
+func TestManager_RenotifyAndEscalate(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{
+		Notify: []string{"ops"}, RepeatInterval: time.Hour,
+		Escalate: []Escalation{{After: 10 * time.Minute, Notify: []string{"pager"}}, {After: 30 * time.Minute, Notify: []string{"cto"}}},
+	}})
+	ctx := context.Background()
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Firing, 0.2)}))
+	b.take()
+
+	b.clock.add(9 * time.Minute)
+	require.NoError(t, b.m.Tick(ctx))
+	require.Empty(t, b.take(), "nothing due before the first step")
+
+	b.clock.add(time.Minute)
+	require.NoError(t, b.m.Tick(ctx))
+	require.Equal(t, []string{"pager:alert.escalated"}, channelsOf(b.take()))
+	a := b.m.Open()[0]
+	require.Equal(t, 1, a.EscalationLevel)
+	require.Equal(t, []string{"ops", "pager"}, a.Channels)
+
+	b.clock.add(20 * time.Minute)
+	require.NoError(t, b.m.Tick(ctx))
+	require.Equal(t, []string{"cto:alert.escalated"}, channelsOf(b.take()))
+
+	b.clock.add(30 * time.Minute)
+	require.NoError(t, b.m.Tick(ctx))
+	require.Equal(t, []string{"ops:alert.renotify", "pager:alert.renotify", "cto:alert.renotify"}, channelsOf(b.take()))
+
+	// After acknowledgement nothing repeats.
+	_, err := b.m.Acknowledge(ctx, a.ID, "alice", "")
+	require.NoError(t, err)
+	b.take()
+	b.clock.add(3 * time.Hour)
+	require.NoError(t, b.m.Tick(ctx))
+	require.Empty(t, b.take())
+}
+
+func TestManager_AcknowledgedDoesNotEscalate(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{Notify: []string{"ops"}, Escalate: []Escalation{{After: time.Minute, Notify: []string{"pager"}}}}})
+	ctx := context.Background()
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Firing, 0.2)}))
+	_, err := b.m.Acknowledge(ctx, b.m.Open()[0].ID, "alice", "")
+	require.NoError(t, err)
+	b.take()
+	b.clock.add(time.Hour)
+	require.NoError(t, b.m.Tick(ctx))
+	require.Empty(t, b.take())
+}
+
+func TestManager_Push(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{Notify: []string{"ops"}}})
+	ctx := context.Background()
+	labels := alert.Labels{"alertname": "disk_full", "host": "db1"}
+	res, err := b.m.Push(ctx, []Pushed{{Labels: labels, Severity: alert.High, Summary: "disk full"}})
+	require.NoError(t, err)
+	require.Len(t, res, 1)
+	require.Equal(t, alert.NewFingerprint("", labels), res[0].Fingerprint)
+	require.Equal(t, alert.StateActive, res[0].State)
+	require.Equal(t, []string{"ops:alert.active"}, channelsOf(b.take()))
+
+	// Posting again changes only the end time.
+	b.clock.add(time.Minute)
+	res2, err := b.m.Push(ctx, []Pushed{{Labels: labels, Severity: alert.High}})
+	require.NoError(t, err)
+	require.Equal(t, res[0].ID, res2[0].ID)
+	require.Empty(t, b.take())
+	a := b.m.Open()[0]
+	require.EqualValues(t, 1, a.Sequence)
+	require.Equal(t, b.clock.now().Add(5*time.Minute), *a.EndsAt)
+
+	// Without a new post, it resolves after resolve_timeout.
+	b.clock.add(5 * time.Minute)
+	require.NoError(t, b.m.Tick(ctx))
+	require.Empty(t, b.m.Open())
+	require.Equal(t, []string{"ops:alert.resolved"}, channelsOf(b.take()))
+
+	// status resolved resolves at once.
+	_, err = b.m.Push(ctx, []Pushed{{Labels: labels}})
+	require.NoError(t, err)
+	b.take()
+	_, err = b.m.Push(ctx, []Pushed{{Labels: labels, Resolved: true}})
+	require.NoError(t, err)
+	require.Empty(t, b.m.Open())
+	require.Equal(t, []string{"ops:alert.resolved"}, channelsOf(b.take()))
+
+	_, err = b.m.Push(ctx, []Pushed{{}})
+	require.ErrorContains(t, err, "alerts[0].labels")
+}
+
+func TestManager_RoutingAndGrouping(t *testing.T) {
+	t.Parallel()
+	team, _ := alert.NewMatcher("team", alert.MatchEqual, "db")
+	b := setup(t, []*Route{
+		{Severities: []alert.Severity{alert.Critical}, Notify: []string{"pager"}, Continue: true},
+		{Matchers: alert.Matchers{team}, Notify: []string{"db-slack"}, GroupBy: []string{"team"}, GroupWait: 30 * time.Second},
+		{Notify: []string{"ops"}},
+	})
+	ctx := context.Background()
+	_, err := b.m.Push(ctx, []Pushed{
+		{Labels: alert.Labels{"alertname": "a", "team": "db"}, Severity: alert.Critical},
+		{Labels: alert.Labels{"alertname": "b", "team": "db"}, Severity: alert.Low},
+		{Labels: alert.Labels{"alertname": "c", "team": "web"}, Severity: alert.Low},
+	})
+	require.NoError(t, err)
+	recs := b.take()
+	require.Equal(t, []string{"pager:alert.active", "db-slack:alert.active", "db-slack:alert.active", "ops:alert.active"}, channelsOf(recs))
+	// Both db alerts share one group and one send time, 30s away, and are
+	// therefore not pre-leased.
+	require.Equal(t, recs[1].GroupKey, recs[2].GroupKey)
+	require.NotEmpty(t, recs[1].GroupKey)
+	require.Equal(t, b.clock.now().Add(30*time.Second), recs[1].NextAttemptAt)
+	require.Equal(t, recs[1].NextAttemptAt, recs[2].NextAttemptAt)
+	require.Empty(t, recs[1].LockedBy)
+	require.Equal(t, "me", recs[0].LockedBy)
+}
+
+func TestManager_ReloadKeepsState(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{Notify: []string{"ops"}}})
+	ctx := context.Background()
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Firing, 0.2)}))
+	m, _ := alert.NewMatcher("host", alert.MatchEqual, "x")
+	_, err := b.m.AddSilence(ctx, &store.Silence{Matchers: alert.Matchers{m}, EndsAt: b.clock.now().Add(time.Hour)})
+	require.NoError(t, err)
+
+	m2, err := New(ctx, Options{Store: b.st, Now: b.clock.now})
+	require.NoError(t, err)
+	require.Equal(t, b.m.Open(), m2.Open())
+	sils, err := m2.Silences(ctx, false)
+	require.NoError(t, err)
+	require.Len(t, sils, 1)
+}
