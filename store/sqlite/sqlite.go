@@ -1,0 +1,135 @@
+// Package sqlite is klaxon's embedded store: one SQLite file in WAL mode,
+// written with synchronous=FULL so a committed Apply survives kill -9 and
+// power loss. It uses modernc.org/sqlite (pure Go, no cgo).
+//
+// # Limits
+//
+//   - One writer: every write (Apply, claims, finishes, silences, prune) runs
+//     on a single connection, one transaction at a time, serialised in Go.
+//     Readers use a separate pool and never wait for writers (WAL). One
+//     process owns the file; several klaxon replicas need store/postgres.
+//   - Times are stored as unix nanoseconds, so they round-trip exactly (in
+//     UTC) between the years 1678 and 2262. The zero time is stored as 0 and
+//     read back as the zero time.
+//   - Schema migrations are embedded (migrations/*.sql), versioned in the
+//     schema_version table and applied on Open; a file written by a newer
+//     klaxon (a higher version) is refused.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"time"
+
+	"github.com/klaxonhq/klaxon/store"
+
+	_ "modernc.org/sqlite" //nolint:revive // the store is the one place that registers the driver it needs.
+)
+
+// Options tunes Open. A nil *Options means all defaults.
+type Options struct {
+	// BusyTimeout is how long a statement waits for a lock held by another
+	// process (a backup tool, the sqlite3 shell). Default 5s.
+	BusyTimeout time.Duration
+	// ReadConns caps the reader pool. Default max(4, GOMAXPROCS).
+	ReadConns int
+}
+
+func (o *Options) withDefaults() Options {
+	var out Options
+	if o != nil {
+		out = *o
+	}
+	if out.BusyTimeout <= 0 {
+		out.BusyTimeout = 5 * time.Second
+	}
+	if out.ReadConns <= 0 {
+		out.ReadConns = max(4, runtime.GOMAXPROCS(0))
+	}
+	return out
+}
+
+// Store is the SQLite backend. It is safe for concurrent use.
+type Store struct {
+	// w is the single write connection: MaxOpenConns(1) queues writers in
+	// database/sql, and _txlock=immediate takes the write lock at BEGIN, so
+	// a transaction never has to upgrade (and deadlock) half way.
+	w *sql.DB
+	// r is the reader pool.
+	r *sql.DB
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating when missing) the database file at path and brings
+// its schema up to date.
+func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
+	o := opts.withDefaults()
+	if path == "" {
+		return nil, errors.New("sqlite: empty path")
+	}
+	dsn := func(write bool) string {
+		q := url.Values{}
+		q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", o.BusyTimeout.Milliseconds()))
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(FULL)")
+		q.Add("_pragma", "foreign_keys(1)")
+		if write {
+			q.Set("_txlock", "immediate")
+		} else {
+			q.Add("_pragma", "query_only(1)")
+		}
+		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn(true))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn(false))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(o.ReadConns)
+	r.SetMaxIdleConns(o.ReadConns)
+	r.SetConnMaxIdleTime(0)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return &Store{w: w, r: r}, nil
+}
+
+// Close closes both pools. Calls in flight finish first.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// write runs fn in one write transaction, committed when fn returns nil.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+package sqlite_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/store/sqlite"
+	"github.com/klaxonhq/klaxon/store/storetest"
+)
+
+func TestMain(m *testing.M) {
+	if crashChild() {
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
+
+func openTemp(tb testing.TB) *sqlite.Store {
+	tb.Helper()
+	s, err := sqlite.Open(tb.Context(), filepath.Join(tb.TempDir(), "klaxon.db"), nil)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { require.NoError(tb, s.Close()) })
+	return s
+}
+
+func TestStore(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t) })
+}
+
+func TestOpen_Reopen(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "klaxon.db")
+	s, err := sqlite.Open(t.Context(), path, nil)
+	require.NoError(t, err)
+	a := storetest.NewAlert("a1", "x", alert.StateActive, storetest.T0)
+	storetest.MustApply(t, s, storetest.NewChange(a, storetest.NewNotification(a, "ops", storetest.T0)))
+	require.NoError(t, s.Close())
+
+	// Migrations are idempotent: reopening keeps the data and the schema.
+	s, err = sqlite.Open(t.Context(), path, &sqlite.Options{ReadConns: 2})
+	require.NoError(t, err)
+	defer s.Close()
+	got, err := s.AlertGet(t.Context(), &store.AlertGetParams{IDOrFingerprint: "a1"})
+	require.NoError(t, err)
+	require.Equal(t, a.Fingerprint, got.Fingerprint)
+	ns, err := s.NotificationList(t.Context(), &store.NotificationListParams{})
+	require.NoError(t, err)
+	require.Len(t, ns, 1)
+}
+
+func TestOpen_EmptyPath(t *testing.T) {
+	t.Parallel()
+	_, err := sqlite.Open(t.Context(), "", nil)
+	require.Error(t, err)
+}
