@@ -487,6 +487,10 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	sf := fieldsOf(v.Type())
 	for _, p := range d.pairs(n, path) {
 		idx, ok := sf.fields[p.key.Value]
+		if !ok && path == "" && strings.HasPrefix(p.key.Value, "x-") {
+			// Top-level x- keys are free for YAML anchors to live in.
+			continue
+		}
 		if !ok {
 			names := sf.names
 			if n == d.extraAt {

@@ -27,6 +27,9 @@
 //
 // # Defaults
 //
+// Top-level keys that start with "x-" are ignored, so YAML anchors
+// (&name) have somewhere to live.
+//
 // Zero means the default everywhere; Config.WithDefaults fills them in and
 // every loader returns filled configurations. The defaults (constants in
 // defaults.go):

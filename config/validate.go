@@ -50,7 +50,20 @@ func (v *validator) has(path string) bool {
 }
 
 func (v *validator) add(path, format string, args ...any) {
-	v.d.addAt(v.at(path), path, format, args...)
+	n := v.at(path)
+	v.d.addAt(n, path, "%s", v.scrub(n, fmt.Sprintf(format, args...)))
+}
+
+// scrub replaces an expanded value in msg by the text it was expanded from
+// ("${TOKEN}"), since a variable may hold a secret.
+func (v *validator) scrub(n *yaml.Node, msg string) string {
+	if n == nil {
+		return msg
+	}
+	if shown, ok := v.d.shown[n]; ok && len(n.Value) >= 4 {
+		msg = strings.ReplaceAll(msg, n.Value, shown)
+	}
+	return msg
 }
 
 func (d *decoder) validate(c *Config, root *yaml.Node) {
@@ -94,7 +107,8 @@ func (v *validator) server() {
 		if !v.has(at) {
 			at = "server"
 		}
-		v.d.addAt(v.at(at), "server.api_token", "required when listening on %s", s.Listen)
+		n := v.at(at)
+		v.d.addAt(n, "server.api_token", "%s", v.scrub(n, "required when listening on "+s.Listen))
 	}
 	if s.ExternalURL != "" {
 		u, err := url.Parse(s.ExternalURL)
@@ -286,7 +300,7 @@ func (v *validator) condition(path, text string) {
 		v.d.addAt(nil, path, "%s", msg)
 		return
 	}
-	p := Problem{File: v.d.file, Line: n.Line, Col: n.Column, Path: path, Msg: msg}
+	p := Problem{File: v.d.file, Line: n.Line, Col: n.Column, Path: path, Msg: v.scrub(n, msg)}
 	_, expanded := v.d.shown[n]
 	if m := colRE.FindStringSubmatch(msg); m != nil && !expanded && n.Kind == yaml.ScalarNode &&
 		n.Value == text && !strings.Contains(text, "\n") {
