@@ -2,6 +2,7 @@ package email
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"html/template"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	gomail "github.com/wneessen/go-mail"
 
@@ -82,6 +84,45 @@ func cleanHeaderText(s string, limit int) string {
 		space = false
 		b.WriteRune(r)
 		n++
+	}
+	return b.String()
+}
+
+// setSubject sets the Subject header. go-mail Q-encodes non-ASCII text
+// itself, but leaves ASCII alone, so a literal "=?...?=" in an alert's name
+// would be decoded by mail readers as an encoded-word: such subjects are
+// B-encoded here, every word of them.
+func setSubject(m *gomail.Msg, s string) {
+	if !strings.Contains(s, "=?") {
+		m.Subject(s)
+		return
+	}
+	m.SetGenHeaderPreformatted(gomail.HeaderSubject, encodeWords(s))
+}
+
+// encodeWords encodes s as RFC 2047 B encoded-words of at most 75
+// characters each (never splitting a character), folded onto continuation
+// lines.
+func encodeWords(s string) string {
+	const maxChunk = 45 // base64 of 45 bytes is 60 characters; plus "=?UTF-8?B?" and "?=", 72
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	for len(s) > 0 {
+		n := 0
+		for n < len(s) {
+			_, size := utf8.DecodeRuneInString(s[n:])
+			if n+size > maxChunk {
+				break
+			}
+			n += size
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n ")
+		}
+		b.WriteString("=?UTF-8?B?")
+		b.WriteString(base64.StdEncoding.EncodeToString([]byte(s[:n])))
+		b.WriteString("?=")
+		s = s[n:]
 	}
 	return b.String()
 }
@@ -448,7 +489,7 @@ func (c *Channel) buildMessage(n *notify.Notification, now time.Time) (*built, e
 		gomail.WithEncoding(gomail.EncodingQP))
 	m.FromMailAddress(c.from)
 	m.SetAddrHeaderFromMailAddress(gomail.HeaderTo, c.to...)
-	m.Subject(subjectFor(n))
+	setSubject(m, subjectFor(n))
 	m.SetDateWithValue(now)
 	id := newMessageID(a, c.domain)
 	m.SetMessageIDWithValue(strings.Trim(id, "<>"))
