@@ -163,5 +163,8 @@ func checkURL(raw string) error {
 	if u.User != nil {
 		return errors.New("must not contain user info")
 	}
+	if u.Path == "" || u.Path == "/" {
+		return errors.New("must be the full enqueue URL, such as https://events.pagerduty.com/v2/enqueue, not just the host")
+	}
 	return nil
 }

@@ -36,6 +36,8 @@ func TestConfig_Validate(t *testing.T) {
 		// Unknown klaxon severity as key, and PagerDuty's values only.
 		{"severity map", Config{RoutingKey: newKey(), SeverityMap: map[string]string{"urgent": "critical", "high": "major"}},
 			[]string{`severity_map: high: "major" is not a PagerDuty severity`, `severity_map: unknown klaxon severity "urgent"`}},
+		// A base URL (what go-pagerduty takes) instead of the enqueue URL.
+		{"base url", Config{RoutingKey: newKey(), EventsURL: "https://events.pagerduty.com"}, []string{"events_url: must be the full enqueue URL"}},
 		// Negative timeout.
 		{"timeout", Config{RoutingKey: newKey(), Timeout: -time.Second}, []string{"timeout: must not be negative"}},
 	} {
