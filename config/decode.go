@@ -203,10 +203,15 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	switch t.Kind() {
 	case reflect.Pointer:
 		nv := reflect.New(t.Elem())
+		before := len(d.probs)
 		d.depth--
 		d.decode(n, nv.Elem(), path)
 		d.depth++
-		v.Set(nv)
+		// A value that failed to decode stays unset (threshold: abc leaves
+		// Threshold nil); sections stay, so references to them still work.
+		if len(d.probs) == before || t.Elem().Kind() == reflect.Struct {
+			v.Set(nv)
+		}
 	case reflect.Struct:
 		d.decodeStruct(n, v, path)
 	case reflect.Map:

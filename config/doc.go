@@ -25,10 +25,10 @@
 // LoadOptions, so this package does not depend on the rule or template
 // packages.
 //
-// # Defaults
-//
 // Top-level keys that start with "x-" are ignored, so YAML anchors
-// (&name) have somewhere to live.
+// (&name) have somewhere to live; merge keys (<<: *name) work anywhere.
+//
+// # Defaults
 //
 // Zero means the default everywhere; Config.WithDefaults fills them in and
 // every loader returns filled configurations. The defaults (constants in

@@ -395,6 +395,18 @@ func TestParse_EmptyAndSyntax(t *testing.T) {
 		{"recovery", "rules:\n  - {id: x, condition: a > 1, recovery: a <}\n", `klaxon.yml:2:44: rules[0].recovery: col 4: want metric, operator and threshold`},
 		// A named template is checked.
 		{"templates", "templates:\n  t: '{{ if }}'\n", `klaxon.yml:2:6: templates.t: template: t:1: missing value for if`},
+		// A threshold that is not a number is one problem, not two.
+		{"bad threshold", "rules:\n  - {id: a, condition: 'x > 1', threshold: abc}\n", `klaxon.yml:2:44: rules[0].threshold: expected a number, got "abc"`},
+		// Unknown keys in the common channel keys suggest them too.
+		{"common channel key", "channels:\n  a: {type: console, retyr: {}}\n", `klaxon.yml:2:22: channels.a.retyr: unknown key "retyr" (did you mean retry?)`},
+		// Inline structs contribute their keys.
+		{"inline key", "channels:\n  a: {type: email, smtp_host: x, to: [a], ca_fil: x}\n", `klaxon.yml:2:43: channels.a.ca_fil: unknown key "ca_fil" (did you mean ca_file?)`},
+		// A severity list with a bad entry.
+		{"severity list", "routes:\n  - {match: {severity: [high, bogus]}}\n", `klaxon.yml:2:31: routes[0].match.severity[1]: unknown severity "bogus" (want critical, high, medium, low or info)`},
+		// An empty host listens everywhere.
+		{"listen all", "server: {listen: ':9095'}\n", `klaxon.yml:1:18: server.api_token: required when listening on :9095`},
+		// A literal block condition keeps the condition's own position.
+		{"block condition", "rules:\n  - id: a\n    condition: |\n      x >> 1\n", `klaxon.yml:3:16: rules[0].condition: col 3: unknown operator ">>"`},
 		// A bad label name.
 		{"label name", "rules:\n  - id: x\n    condition: a > 1\n    labels: {bad-name: x}\n", `klaxon.yml:4:14: rules[0].labels.bad-name: invalid label name "bad-name"`},
 	}
@@ -444,9 +456,11 @@ func TestParse_AliasBomb(t *testing.T) {
 		}
 		b.WriteString("]\n")
 	}
-	b.WriteString("templates: *a9\n")
-	probs := problemsOf(t, b.String(), fakeOpts(nil))
-	require.NotEmpty(t, probs)
+	// Without a registry a channel's keys decode into map[string]any,
+	// where the aliases would expand to 10^10 values.
+	b.WriteString("channels: {c: {type: x, k: *a9}}\n")
+	probs := problemsOf(t, "x-"+b.String(), nil)
+	require.Contains(t, probs.Error(), "document too large (too many aliases?)")
 }
 
 func TestDurations(t *testing.T) {
