@@ -76,11 +76,16 @@ func (s State) Firing() bool {
 // String returns the state's name.
 func (s State) String() string { return string(s) }
 
-// UnmarshalJSON decodes and validates a state name.
+// UnmarshalJSON decodes and validates a state name. The empty string is
+// accepted as "no state" (the previous state of a first transition).
 func (s *State) UnmarshalJSON(b []byte) error {
 	var str string
 	if err := json.Unmarshal(b, &str); err != nil {
 		return fmt.Errorf("state must be a string: %w", err)
+	}
+	if str == "" {
+		*s = ""
+		return nil
 	}
 	v, err := ParseState(str)
 	if err != nil {

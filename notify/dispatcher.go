@@ -308,5 +308,5 @@ func (d *Dispatcher) renewer(ctx context.Context) {
 // configured any more.
 func (d *Dispatcher) unknownChannel(r *store.Notification, now time.Time) *result {
 	err := Permanent(fmt.Errorf("channel %q is not configured", r.Channel))
-	return d.failure(r, err, now, 0, 0, "")
+	return d.failure(r, err, now, 0, 0, "", false)
 }

@@ -42,10 +42,10 @@ func (d *Dispatcher) success(r *store.Notification, rc Receipt, now time.Time, l
 
 // failure classifies err: retry within budget, else fail over, else fail.
 // outcome overrides the log outcome of a failover (circuit_open).
-func (d *Dispatcher) failure(r *store.Notification, err error, now time.Time, latency, held time.Duration, why string) *result {
+func (d *Dispatcher) failure(r *store.Notification, err error, now time.Time, latency, held time.Duration, why string, attempted bool) *result {
 	w := d.workers[r.Channel]
 	attempts := r.Attempts
-	if why == "" && latency > 0 {
+	if attempted {
 		attempts++
 	}
 	e := d.delivery(r, now, store.OutcomeFailed)

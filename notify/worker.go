@@ -167,14 +167,14 @@ func (w *worker) send(ctx, sendCtx context.Context, recs []*store.Notification) 
 	lead := recs[0]
 	n, err := w.build(sendCtx, recs)
 	if err != nil {
-		d.results <- d.failure(lead, Permanent(err), d.now(), 0, 0, "")
+		d.results <- d.failure(lead, Permanent(err), d.now(), 0, 0, "", false)
 		for _, r := range recs[1:] {
-			d.results <- d.failure(r, Permanent(err), d.now(), 0, 0, "")
+			d.results <- d.failure(r, Permanent(err), d.now(), 0, 0, "", false)
 		}
 		return
 	}
 	if w.cfg.Disabled || w.isGone() {
-		d.results <- d.failure(lead, Permanent(errors.New("channel is disabled")), d.now(), 0, 0, "")
+		d.results <- d.failure(lead, Permanent(errors.New("channel is disabled")), d.now(), 0, 0, "", false)
 		w.groupedAway(recs, lead)
 		return
 	}
@@ -194,7 +194,7 @@ func (w *worker) send(ctx, sendCtx context.Context, recs []*store.Notification) 
 		now := d.now()
 		cerr := fmt.Errorf("%w: %s", ErrCircuitOpen, w.lastError())
 		if len(lead.Failover) > 0 {
-			d.results <- d.failure(lead, Permanent(cerr), now, 0, held, string(store.OutcomeCircuitOpen))
+			d.results <- d.failure(lead, Permanent(cerr), now, 0, held, string(store.OutcomeCircuitOpen), false)
 		} else {
 			// Nowhere to fail over to: wait for the circuit's trial.
 			d.results <- d.retryLater(lead, cerr, now.Add(time.Second*5), held)
@@ -224,7 +224,7 @@ func (w *worker) send(ctx, sendCtx context.Context, recs []*store.Notification) 
 	if IsGone(err) {
 		w.setGone(err)
 	}
-	d.results <- d.failure(lead, err, now, latency, held, "")
+	d.results <- d.failure(lead, err, now, latency, held, "", true)
 	// Grouped records share the lead's fate: retried with it.
 	w.groupedAway(recs, lead)
 }
