@@ -373,7 +373,7 @@ func textBody(v *mailView) string {
 		if a.Description != "" {
 			b.WriteString("\n")
 			b.WriteString(a.Description)
-			b.WriteString("\n")
+			b.WriteString("\n\n")
 		}
 		for _, sec := range []struct {
 			name string
