@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"hash/maphash"
 	"maps"
+	"reflect"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/metric"
@@ -16,6 +18,9 @@ import (
 // of name that matches sel and has data (at least one sample inside window,
 // or a current value when window is 0), reduced by fn. A series without data
 // is simply left out. The metric package's *Registry satisfies it.
+// A Labels map, once returned, must never be modified: the evaluator
+// recognises a series by the identity of its map when the Querier returns the
+// same map again (a fresh map per call is fine, just slower).
 // Implementations must not retain or modify sel, and must be safe to call
 // from the goroutine that runs Eval.
 type Querier interface {
@@ -128,6 +133,11 @@ type compiled struct {
 
 	list  []*series // tracked series in creation order (deterministic output)
 	index map[uint64]*series
+	// known memoises, per Labels map the Querier returned (by identity),
+	// its hash and its series, so a steady cycle neither hashes nor compares
+	// labels when the Querier hands out the same maps (as a registry does).
+	known map[unsafe.Pointer]*known
+	gen   uint64 // bumped whenever a series is created
 
 	// Per-cycle recovery evaluation, done lazily.
 	recCycle         uint64
@@ -163,7 +173,7 @@ type retiredSeries struct {
 // sample is one series' value in a vector.
 type sample struct {
 	labels alert.Labels
-	hash   uint64
+	k      *known // nil for absent()'s unlabelled sample
 	value  float64
 	breach bool
 	meta   map[string]string
@@ -230,7 +240,7 @@ func (e *Evaluator) SetRules(rules []*Rule) error {
 			continue
 		}
 		delete(old, c.rule.ID)
-		c.list, c.index = o.list, o.index
+		c.list, c.index, c.known, c.gen = o.list, o.index, o.known, o.gen
 		for _, st := range c.list {
 			prev := *st
 			st.merged, st.fp = mergeLabels(c.rule, st.labels)
@@ -255,7 +265,8 @@ func compile(r *Rule) (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &compiled{rule: r, expr: x, recovery: r.Recovery, key: x.String(), noData: r.NoData, index: map[uint64]*series{}}
+	c := &compiled{rule: r, expr: x, recovery: r.Recovery, key: x.String(), noData: r.NoData,
+		index: map[uint64]*series{}, known: map[unsafe.Pointer]*known{}}
 	if c.noData == "" {
 		c.noData = NoDataKeep
 	}
@@ -293,16 +304,29 @@ func (e *Evaluator) Rules() []*Rule {
 // deterministic Querier the output is deterministic. now must not go
 // backwards between calls.
 func (e *Evaluator) Eval(now time.Time) []Result {
+	return e.EvalAppend(nil, now)
+}
+
+// EvalAppend is Eval appending to dst, so a caller that evaluates in a loop
+// can reuse one slice: out = ev.EvalAppend(out[:0], now).
+func (e *Evaluator) EvalAppend(dst []Result, now time.Time) []Result {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.cycle++
-	out := make([]Result, 0, e.lastN+8)
-	for _, c := range e.rules {
+	out := dst
+	if dst == nil {
+		out = make([]Result, 0, e.lastN+8)
+	}
+	first := len(out)
+	for i, c := range e.rules {
+		if (e.cycle+uint64(i))%knownTTL == 0 {
+			c.sweepKnown(e.cycle)
+		}
 		e.buf = e.buf[:0]
 		if c.cmp != nil {
 			e.observeCompare(c, c.cmp, now)
 		} else {
-			start, end := e.eval(c.expr, now)
+			start, end := e.eval(c, c.expr, now)
 			for i := start; i < end; i++ {
 				e.observe(c, e.buf[i])
 			}
@@ -310,8 +334,8 @@ func (e *Evaluator) Eval(now time.Time) []Result {
 		out = e.decide(c, now, out)
 	}
 	if len(e.retired) > 0 {
-		seen := make(map[alert.Fingerprint]bool, len(out))
-		for i := range out {
+		seen := make(map[alert.Fingerprint]bool, len(out)-first)
+		for i := first; i < len(out); i++ {
 			seen[out[i].Fingerprint] = true
 		}
 		for _, r := range e.retired {
@@ -323,8 +347,42 @@ func (e *Evaluator) Eval(now time.Time) []Result {
 		}
 		e.retired = nil
 	}
-	e.lastN = len(out)
+	e.lastN = len(out) - first
 	return out
+}
+
+// known is what the evaluator remembers about one Labels map.
+type known struct {
+	labels alert.Labels // keeps the map alive, so its address stays unique
+	hash   uint64
+	st     *series // the series with these labels when last resolved, or nil
+	gen    uint64  // compiled.gen when st was resolved
+	seen   uint64  // last cycle the map was returned
+}
+
+// know returns the memo for a Labels map of rule c, creating it once.
+func (e *Evaluator) know(c *compiled, l alert.Labels) *known {
+	p := mapPointer(l)
+	k := c.known[p]
+	if k == nil {
+		k = &known{labels: l, hash: e.hashLabels(l)}
+		c.known[p] = k
+	}
+	k.seen = e.cycle
+	return k
+}
+
+// knownTTL is how many cycles a memo survives without its map being
+// returned; rule i sweeps its memos when (cycle+i) % knownTTL == 0, so
+// sweeps are spread over cycles.
+const knownTTL = 16
+
+func (c *compiled) sweepKnown(cycle uint64) {
+	for p, k := range c.known {
+		if cycle-k.seen >= knownTTL {
+			delete(c.known, p)
+		}
+	}
 }
 
 // observeCompare is the fast path for a rule whose condition is one
@@ -336,23 +394,37 @@ func (e *Evaluator) observeCompare(c *compiled, cmp *Compare, now time.Time) {
 		if !breach && len(c.list) == 0 {
 			continue // nothing tracked, nothing to start
 		}
-		e.observe(c, sample{labels: r.Labels, hash: e.hashLabels(r.Labels), value: r.Value, breach: breach, meta: r.Metadata})
+		e.observe(c, sample{labels: r.Labels, k: e.know(c, r.Labels), value: r.Value, breach: breach, meta: r.Metadata})
 	}
 }
 
 // observe records one sample of the rule's condition for its series,
 // creating the series when it breaches for the first time.
 func (e *Evaluator) observe(c *compiled, s sample) {
-	st := c.lookup(s.hash, s.labels)
+	k := s.k
+	if k == nil {
+		k = e.know(c, s.labels)
+	}
+	st := k.st
+	if st != nil && st.dropped {
+		st = nil
+	}
+	if st == nil && k.gen != c.gen {
+		// Series were created since this memo was resolved: look again.
+		st = c.lookup(k.hash, s.labels)
+		k.st, k.gen = st, c.gen
+	}
 	if st == nil {
 		if !s.breach || len(c.list) >= e.maxSeries {
 			return
 		}
-		st = &series{hash: s.hash, labels: s.labels.Clone(), state: Inactive}
+		st = &series{hash: k.hash, labels: s.labels.Clone(), state: Inactive}
 		st.merged, st.fp = mergeLabels(c.rule, st.labels)
-		st.next = c.index[s.hash]
-		c.index[s.hash] = st
+		st.next = c.index[k.hash]
+		c.index[k.hash] = st
 		c.list = append(c.list, st)
+		c.gen++
+		k.st, k.gen = st, c.gen
 	}
 	if st.seen == e.cycle {
 		return // a duplicate series in one answer: the first one counts
@@ -484,27 +556,52 @@ func (e *Evaluator) decide(c *compiled, now time.Time, out []Result) []Result {
 func (e *Evaluator) recovered(c *compiled, st *series, now time.Time) bool {
 	if c.recCycle != e.cycle {
 		c.recCycle = e.cycle
-		c.recStart, c.recEnd = e.eval(c.recovery, now)
+		c.recStart, c.recEnd = e.eval(c, c.recovery, now)
 	}
-	rec := e.buf[c.recStart:c.recEnd]
-	if len(rec) == 1 && len(rec[0].labels) == 0 {
-		return rec[0].breach
+	if c.recEnd-c.recStart == 1 && len(e.buf[c.recStart].labels) == 0 {
+		return e.buf[c.recStart].breach
 	}
-	for i := range rec {
-		if rec[i].hash == st.hash && maps.Equal(rec[i].labels, st.labels) {
-			return rec[i].breach
+	for i := c.recStart; i < c.recEnd; i++ {
+		r := &e.buf[i]
+		if len(r.labels) != len(st.labels) || r.k == nil {
+			continue
+		}
+		if r.k.st == st || r.k.hash == st.hash && maps.Equal(r.labels, st.labels) {
+			return r.breach
 		}
 	}
 	return false
+}
+
+// sameLabels reports whether e.buf[i] and e.buf[j] have equal labels,
+// hashing them only when cheaper checks cannot tell.
+func (e *Evaluator) sameLabels(i, j int) bool {
+	a, b := &e.buf[i], &e.buf[j]
+	if len(a.labels) != len(b.labels) {
+		return false
+	}
+	if len(a.labels) == 0 || a.k == b.k {
+		return true
+	}
+	return a.k.hash == b.k.hash && maps.Equal(a.labels, b.labels)
+}
+
+// mapPointer returns the identity of a label map (nil for a nil map).
+func mapPointer(l alert.Labels) unsafe.Pointer {
+	return reflect.ValueOf(l).UnsafePointer()
 }
 
 // hashLabels hashes a label set independently of map iteration order: the sum
 // of a mixed hash per pair. Equal sets hash equally; lookups still compare the
 // labels, so a collision costs time, never correctness.
 func (e *Evaluator) hashLabels(l alert.Labels) uint64 {
+	return hashPairs(e.seed, l)
+}
+
+func hashPairs(seed maphash.Seed, l alert.Labels) uint64 {
 	var sum uint64
 	for k, v := range l {
-		h := maphash.String(e.seed, k)*0x9e3779b97f4a7c15 + maphash.String(e.seed, v)
+		h := maphash.String(seed, k)*0x9e3779b97f4a7c15 + maphash.String(seed, v)
 		// splitmix64 finaliser, so sums of related pairs do not cancel.
 		h ^= h >> 30
 		h *= 0xbf58476d1ce4e5b9
@@ -516,9 +613,9 @@ func (e *Evaluator) hashLabels(l alert.Labels) uint64 {
 	return sum
 }
 
-// eval evaluates x into e.buf and returns the bounds of its vector. Indices,
+// eval evaluates x (a part of rule c) into e.buf and returns the bounds of its vector. Indices,
 // not slices, because appends may move the buffer.
-func (e *Evaluator) eval(x Expr, now time.Time) (int, int) {
+func (e *Evaluator) eval(c *compiled, x Expr, now time.Time) (int, int) {
 	switch x := x.(type) {
 	case *Compare:
 		start := len(e.buf)
@@ -527,7 +624,7 @@ func (e *Evaluator) eval(x Expr, now time.Time) (int, int) {
 		}
 		q := &x.Query
 		for _, r := range e.q.Query(q.Metric, q.Matchers, q.Func, q.Window, now) {
-			e.buf = append(e.buf, sample{labels: r.Labels, hash: e.hashLabels(r.Labels), value: r.Value,
+			e.buf = append(e.buf, sample{labels: r.Labels, k: e.know(c, r.Labels), value: r.Value,
 				breach: x.Op.Apply(r.Value, x.Value), meta: r.Metadata})
 		}
 		return start, len(e.buf)
@@ -557,8 +654,8 @@ func (e *Evaluator) eval(x Expr, now time.Time) (int, int) {
 		if x == nil {
 			return len(e.buf), len(e.buf)
 		}
-		ls, le := e.eval(x.Left, now)
-		rs, re := e.eval(x.Right, now)
+		ls, le := e.eval(c, x.Left, now)
+		rs, re := e.eval(c, x.Right, now)
 		start := len(e.buf)
 		switch x.Op {
 		case And:
@@ -592,11 +689,10 @@ func (e *Evaluator) and(ls, le, rs, re int) {
 		}
 	default:
 		for i := ls; i < le; i++ {
-			s := e.buf[i]
 			for j := rs; j < re; j++ {
-				r := &e.buf[j]
-				if r.hash == s.hash && maps.Equal(r.labels, s.labels) {
-					s.breach = s.breach && r.breach
+				if e.sameLabels(i, j) {
+					s := e.buf[i]
+					s.breach = s.breach && e.buf[j].breach
 					e.buf = append(e.buf, s)
 					break
 				}
@@ -614,11 +710,10 @@ func (e *Evaluator) or(ls, le, rs, re int) {
 	}
 	end := len(e.buf)
 	for j := rs; j < re; j++ {
-		r := e.buf[j]
 		found := false
 		for i := start; i < end; i++ {
-			s := &e.buf[i]
-			if s.hash == r.hash && maps.Equal(s.labels, r.labels) {
+			if e.sameLabels(i, j) {
+				s, r := &e.buf[i], &e.buf[j]
 				if !s.breach && r.breach {
 					s.value, s.breach, s.meta = r.value, true, r.meta
 				}
@@ -627,7 +722,7 @@ func (e *Evaluator) or(ls, le, rs, re int) {
 			}
 		}
 		if !found {
-			e.buf = append(e.buf, r)
+			e.buf = append(e.buf, e.buf[j])
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -540,7 +541,7 @@ func TestEvaluator_MalformedExpr(t *testing.T) {
 		// And the evaluator itself copes with them anyway.
 		require.NotPanics(t, func() {
 			ev.buf = ev.buf[:0]
-			ev.eval(x, t0)
+			ev.eval(&compiled{known: map[unsafe.Pointer]*known{}}, x, t0)
 			_ = x.String()
 		}, "expr %d", i)
 	}
