@@ -1,0 +1,81 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// DeliveryInsert appends entries to the delivery log in one transaction and
+// sets their IDs.
+func (s *Store) DeliveryInsert(ctx context.Context, p *store.DeliveryInsertParams) error {
+	if len(p.Deliveries) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	for _, d := range p.Deliveries {
+		queueDelivery(b, d)
+	}
+	err := s.write(ctx, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() })
+	if err != nil {
+		return fmt.Errorf("insert deliveries: %w", err)
+	}
+	return nil
+}
+
+// DeliveryList returns log entries newest (latest At, then highest id)
+// first. p.AlertID matches the alert id or the fingerprint; Limit 0 means
+// 1000.
+func (s *Store) DeliveryList(ctx context.Context, p *store.DeliveryListParams) ([]*store.Delivery, error) {
+	var (
+		where []string
+		a     args
+	)
+	if p.AlertID != "" {
+		k := a.arg(p.AlertID)
+		where = append(where, `(alert_id = `+k+` OR fingerprint = `+k+`)`)
+	}
+	if p.Channel != "" {
+		where = append(where, `channel = `+a.arg(p.Channel))
+	}
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	q := `SELECT id, notification_id, alert_id, fingerprint, channel, event, attempt, at, outcome,
+		reason, status_code, latency, error, detail FROM deliveries`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	q += ` ORDER BY at DESC, id DESC LIMIT ` + a.arg(limit)
+	rows, err := s.pool.Query(ctx, q, a...)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.Delivery
+	for rows.Next() {
+		var (
+			d           store.Delivery
+			fp, outcome string
+			at, latency int64
+		)
+		if err := rows.Scan(&d.ID, &d.NotificationID, &d.AlertID, &fp, &d.Channel, &d.Event,
+			&d.Attempt, &at, &outcome, &d.Reason, &d.StatusCode, &latency, &d.Error, &d.Detail); err != nil {
+			return nil, fmt.Errorf("list deliveries: %w", err)
+		}
+		d.Fingerprint, d.Outcome = alert.Fingerprint(fp), store.Outcome(outcome)
+		d.At, d.Latency = fromNanos(at), time.Duration(latency)
+		out = append(out, &d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,180 @@
+// Package postgres is klaxon's store for several replicas sharing one
+// PostgreSQL database, built on github.com/jackc/pgx/v5 (pgxpool).
+//
+// Claims use UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED), so
+// replicas never hand the same record to two workers, and an expired lease
+// (a crashed replica) makes its records claimable again. Apply and
+// NotificationFinish send NOTIFY when they queue records; Listen delivers
+// those wake-ups to the dispatcher of every replica.
+//
+// # Limits
+//
+//   - Times are stored as unix nanoseconds (BIGINT), not timestamptz, which
+//     keeps only microseconds; they round-trip exactly, in UTC, between the
+//     years 1678 and 2262. The zero time is stored as 0.
+//   - Schema migrations are embedded (migrations/*.sql), versioned in the
+//     schema_version table and applied on Open under an advisory lock, so
+//     replicas starting together migrate once. A database written by a newer
+//     klaxon is refused.
+//   - Options.Schema puts every table in one schema (created when missing);
+//     NOTIFY channels are per schema, so two klaxons in two schemas of one
+//     database do not wake each other.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/klaxonhq/klaxon/secret"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// Options tunes Open. A nil *Options means all defaults.
+type Options struct {
+	// Schema is the schema klaxon's tables live in, created when missing.
+	// Default: the connection's search_path (usually "public").
+	Schema string
+	// MaxConns caps the pool. Default: pgxpool's (max(4, NumCPU)), or the
+	// URL's pool_max_conns.
+	MaxConns int32
+}
+
+// Store is the PostgreSQL backend. It is safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+	cfg  *pgx.ConnConfig
+	// channel is the NOTIFY channel of this schema.
+	channel string
+
+	// ctx lives from Open to Close; Listen's goroutines stop with it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database at url (a postgres:// URL or key=value
+// string) and brings the schema up to date. Errors never contain the URL.
+func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	scrub := secret.New(url)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %s", scrub.Scrub(err.Error()))
+	}
+	if o.MaxConns > 0 {
+		cfg.MaxConns = o.MaxConns
+	}
+	channel := "klaxon_queue"
+	if o.Schema != "" {
+		cfg.ConnConfig.RuntimeParams["search_path"] = o.Schema
+		channel += "_" + o.Schema
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %s", scrub.Scrub(err.Error()))
+	}
+	if o.Schema != "" {
+		if _, err := pool.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{o.Schema}.Sanitize()); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("create schema: %s", scrub.Scrub(err.Error()))
+		}
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("migrate: %s", scrub.Scrub(err.Error()))
+	}
+	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	return &Store{pool: pool, cfg: cfg.ConnConfig, channel: channel, ctx: lctx, cancel: cancel}, nil
+}
+
+// Close stops Listen's goroutines and closes the pool.
+func (s *Store) Close() error {
+	s.cancel()
+	s.wg.Wait()
+	s.pool.Close()
+	return nil
+}
+
+// Listen returns a channel that receives a value whenever a replica (this
+// one included) queues notifications, so dispatchers wake without polling.
+// Wake-ups coalesce: one value may stand for many. The channel is closed
+// when ctx ends or the store closes. A lost connection is re-established
+// (with a wake-up, since notices may have been missed meanwhile).
+func (s *Store) Listen(ctx context.Context) <-chan struct{} {
+	out := make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(s.ctx, cancel)
+	s.wg.Go(func() {
+		defer close(out)
+		defer stop()
+		defer cancel()
+		wake := func() {
+			select {
+			case out <- struct{}{}:
+			default:
+			}
+		}
+		for first := true; ctx.Err() == nil; first = false {
+			if !first {
+				wake()
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Second):
+				}
+			}
+			conn, err := pgx.ConnectConfig(ctx, s.cfg)
+			if err != nil {
+				continue
+			}
+			if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{s.channel}.Sanitize()); err == nil {
+				for {
+					if _, err := conn.WaitForNotification(ctx); err != nil {
+						break
+					}
+					wake()
+				}
+			}
+			_ = conn.Close(context.WithoutCancel(ctx))
+		}
+	})
+	return out
+}
+
+// write runs fn in one transaction, committed when fn returns nil.
+func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// args numbers query parameters: each arg call adds one and returns "$n".
+type args []any
+
+func (a *args) arg(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+var errNoAlert = errors.New("no alert")

@@ -1,0 +1,125 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/store/postgres"
+	"github.com/klaxonhq/klaxon/store/storetest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// testURL returns the test database URL or skips.
+func testURL(tb testing.TB) string {
+	tb.Helper()
+	url := os.Getenv("KLAXON_TEST_DATABASE_URL")
+	if url == "" {
+		tb.Skip("KLAXON_TEST_DATABASE_URL not set: set it to a PostgreSQL URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run these tests")
+	}
+	return url
+}
+
+// newSchema returns a fresh schema name, dropped with everything in it when
+// the test ends.
+func newSchema(tb testing.TB, url string) string {
+	tb.Helper()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "klaxon_test_" + hex.EncodeToString(b)
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, url)
+		require.NoError(tb, err)
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`)
+		require.NoError(tb, err)
+	})
+	return schema
+}
+
+func openTemp(tb testing.TB) *postgres.Store {
+	tb.Helper()
+	url := testURL(tb)
+	schema := newSchema(tb, url)
+	s, err := postgres.Open(tb.Context(), url, &postgres.Options{Schema: schema, MaxConns: 4})
+	require.NoError(tb, err)
+	tb.Cleanup(func() { require.NoError(tb, s.Close()) })
+	return s
+}
+
+func TestStore(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t) })
+}
+
+func TestOpen_Reopen(t *testing.T) {
+	t.Parallel()
+	url := testURL(t)
+	schema := newSchema(t, url)
+	s, err := postgres.Open(t.Context(), url, &postgres.Options{Schema: schema})
+	require.NoError(t, err)
+	a := storetest.NewAlert("a1", "x", alert.StateActive, storetest.T0)
+	storetest.MustApply(t, s, storetest.NewChange(a, storetest.NewNotification(a, "ops", storetest.T0)))
+	require.NoError(t, s.Close())
+
+	// Migrations are idempotent: reopening keeps the data.
+	s, err = postgres.Open(t.Context(), url, &postgres.Options{Schema: schema})
+	require.NoError(t, err)
+	defer s.Close()
+	got, err := s.AlertGet(t.Context(), &store.AlertGetParams{IDOrFingerprint: "a1"})
+	require.NoError(t, err)
+	require.Equal(t, a.Fingerprint, got.Fingerprint)
+}
+
+func TestOpen_BadURLHidesSecret(t *testing.T) {
+	t.Parallel()
+	_, err := postgres.Open(t.Context(), "postgres://u:hunter2@127.0.0.1:1/db?sslmode=bogus", nil)
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "hunter2")
+}
+
+func TestListen(t *testing.T) {
+	t.Parallel()
+	url := testURL(t)
+	schema := newSchema(t, url)
+	writer, err := postgres.Open(t.Context(), url, &postgres.Options{Schema: schema})
+	require.NoError(t, err)
+	defer writer.Close()
+	replica, err := postgres.Open(t.Context(), url, &postgres.Options{Schema: schema})
+	require.NoError(t, err)
+	defer replica.Close()
+
+	ctx, cancel := context.WithCancel(t.Context())
+	wake := replica.Listen(ctx)
+	// The listener connects asynchronously: apply until a wake-up arrives.
+	for i := range 300 {
+		a := storetest.NewAlert(fmt.Sprintf("l%d", i), fmt.Sprintf("l%d", i), alert.StateActive, storetest.T0)
+		storetest.MustApply(t, writer, storetest.NewChange(a, storetest.NewNotification(a, "ops", storetest.T0)))
+		select {
+		case _, ok := <-wake:
+			require.True(t, ok)
+			cancel()
+			// Closed once ctx ends.
+			for range wake {
+			}
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	t.Fatal("no wake-up after 300 inserts")
+}

@@ -1,0 +1,288 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+const notificationColumns = `id, idempotency_key, alert_id, fingerprint, sequence, channel, event,
+	priority, payload, group_key, failover, state, attempts, created_at, next_attempt_at,
+	locked_until, locked_by, last_error, failed_over_to, updated_at`
+
+func scanNotification(sc scanner) (*store.Notification, error) {
+	var (
+		n                              store.Notification
+		fp, failover, state            string
+		created, next, locked, updated int64
+	)
+	err := sc.Scan(&n.ID, &n.IdempotencyKey, &n.AlertID, &fp, &n.Sequence, &n.Channel, &n.Event,
+		&n.Priority, &n.Payload, &n.GroupKey, &failover, &state, &n.Attempts, &created, &next,
+		&locked, &n.LockedBy, &n.LastError, &n.FailedOverTo, &updated)
+	if err != nil {
+		return nil, err
+	}
+	n.Fingerprint, n.State = alert.Fingerprint(fp), store.NotificationState(state)
+	n.CreatedAt, n.NextAttemptAt = fromNanos(created), fromNanos(next)
+	n.LockedUntil, n.UpdatedAt = fromNanos(locked), fromNanos(updated)
+	if err := fromJSON(failover, &n.Failover); err != nil {
+		return nil, fmt.Errorf("notification %d: failover: %w", n.ID, err)
+	}
+	return &n, nil
+}
+
+func collectNotifications(rows pgx.Rows) ([]*store.Notification, error) {
+	defer rows.Close()
+	var out []*store.Notification
+	for rows.Next() {
+		n, err := scanNotification(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// NotificationClaim leases up to p.Limit due, unleased, queued records in
+// one statement (FOR UPDATE SKIP LOCKED, so concurrent claimers of any
+// replica skip each other's rows), highest priority then lowest id first.
+func (s *Store) NotificationClaim(ctx context.Context, p *store.NotificationClaimParams) ([]*store.Notification, error) {
+	if p.Limit <= 0 {
+		return nil, nil
+	}
+	now := nanos(p.Now)
+	var out []*store.Notification
+	err := func() error {
+		rows, err := s.pool.Query(ctx, `UPDATE notifications
+			SET locked_until = $1, locked_by = $2, updated_at = $3
+			WHERE id IN (SELECT id FROM notifications
+				WHERE state = 'queued' AND ($4 = '' OR channel = $4)
+				AND next_attempt_at <= $3 AND locked_until <= $3
+				ORDER BY priority DESC, id LIMIT $5
+				FOR UPDATE SKIP LOCKED)
+			RETURNING `+notificationColumns,
+			nanos(p.LeaseUntil), p.Owner, now, p.Channel, p.Limit)
+		if err != nil {
+			return err
+		}
+		out, err = collectNotifications(rows)
+		return err
+	}()
+	if err != nil {
+		return nil, fmt.Errorf("claim notifications: %w", err)
+	}
+	// RETURNING gives no order guarantee.
+	slices.SortFunc(out, func(a, b *store.Notification) int {
+		if a.Priority != b.Priority {
+			return b.Priority - a.Priority
+		}
+		return int(a.ID - b.ID)
+	})
+	return out, nil
+}
+
+// NotificationExtendLease moves the lease of the queued rows in p.IDs still
+// leased by p.Owner to p.LeaseUntil; others are left alone.
+func (s *Store) NotificationExtendLease(ctx context.Context, p *store.NotificationExtendLeaseParams) error {
+	if len(p.IDs) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE notifications SET locked_until = $1
+		WHERE locked_by = $2 AND state = 'queued' AND id = ANY($3)`, nanos(p.LeaseUntil), p.Owner, p.IDs)
+	if err != nil {
+		return fmt.Errorf("extend lease: %w", err)
+	}
+	return nil
+}
+
+const notificationFinish = `UPDATE notifications SET state = $1, attempts = $2, next_attempt_at = $3,
+	last_error = $4, failed_over_to = $5, locked_until = 0, locked_by = '', updated_at = $6
+	WHERE id = $7 RETURNING alert_id, fingerprint, channel, event`
+
+const threadUpsert = `INSERT INTO threads (alert_id, channel, thread) VALUES ($1, $2, $3)
+	ON CONFLICT (alert_id, channel) DO UPDATE SET thread = excluded.thread`
+
+// NotificationFinish records a batch of outcomes in one transaction, in
+// two round trips (updates, then log entries, threads and failovers). The
+// lease is released. A Delivery's empty NotificationID, AlertID,
+// Fingerprint, Channel and Event are filled in from the record; UpdatedAt
+// is the Delivery's At, or the current time without one. A result naming a
+// missing record fails the batch with store.ErrNotFound.
+func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFinishParams) ([]*store.Notification, error) {
+	var out []*store.Notification
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		out = out[:0]
+		type record struct{ alertID, fp, channel, event string }
+		recs := make([]record, len(p.Results))
+		b := &pgx.Batch{}
+		for i, r := range p.Results {
+			at := time.Now()
+			if r.Delivery != nil && !r.Delivery.At.IsZero() {
+				at = r.Delivery.At
+			}
+			b.Queue(notificationFinish, string(r.State), r.Attempts, nanos(r.NextAttemptAt), r.LastError,
+				r.FailedOverTo, nanos(at), r.ID).QueryRow(func(row pgx.Row) error {
+				rec := &recs[i]
+				err := row.Scan(&rec.alertID, &rec.fp, &rec.channel, &rec.event)
+				if errors.Is(err, pgx.ErrNoRows) {
+					return fmt.Errorf("notification %d: %w", r.ID, store.ErrNotFound)
+				}
+				if err != nil {
+					return fmt.Errorf("update notification %d: %w", r.ID, err)
+				}
+				return nil
+			})
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		b = &pgx.Batch{}
+		for i, r := range p.Results {
+			rec := recs[i]
+			threadAlert := rec.alertID
+			if d := r.Delivery; d != nil {
+				fillDelivery(d, r.ID, rec.alertID, rec.fp, rec.channel, rec.event)
+				queueDelivery(b, d)
+				threadAlert = d.AlertID
+			}
+			if r.Thread != "" {
+				b.Queue(threadUpsert, threadAlert, rec.channel, r.Thread)
+			}
+			if r.Failover != nil {
+				n, err := queueNotification(b, r.Failover)
+				if err != nil {
+					return err
+				}
+				out = append(out, n)
+			}
+		}
+		if len(out) > 0 {
+			b.Queue(`SELECT pg_notify($1, '')`, s.channel)
+		}
+		if b.Len() == 0 {
+			return nil
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("finish notifications: %w", err)
+	}
+	return out, nil
+}
+
+// fillDelivery completes a delivery log entry from its record.
+func fillDelivery(d *store.Delivery, id int64, alertID, fp, channel, event string) {
+	if d.NotificationID == 0 {
+		d.NotificationID = id
+	}
+	if d.AlertID == "" {
+		d.AlertID = alertID
+	}
+	if d.Fingerprint == "" {
+		d.Fingerprint = alert.Fingerprint(fp)
+	}
+	if d.Channel == "" {
+		d.Channel = channel
+	}
+	if d.Event == "" {
+		d.Event = event
+	}
+}
+
+// NotificationList returns records filtered by p, newest (highest id) first.
+func (s *Store) NotificationList(ctx context.Context, p *store.NotificationListParams) ([]*store.Notification, error) {
+	var (
+		where []string
+		a     args
+	)
+	if p.AlertID != "" {
+		where = append(where, `alert_id = `+a.arg(p.AlertID))
+	}
+	if p.Channel != "" {
+		where = append(where, `channel = `+a.arg(p.Channel))
+	}
+	if len(p.States) > 0 {
+		states := make([]string, len(p.States))
+		for i, st := range p.States {
+			states[i] = string(st)
+		}
+		where = append(where, `state = ANY(`+a.arg(states)+`)`)
+	}
+	q := `SELECT ` + notificationColumns + ` FROM notifications`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	q += ` ORDER BY id DESC`
+	if p.Limit > 0 {
+		q += ` LIMIT ` + a.arg(p.Limit)
+	}
+	rows, err := s.pool.Query(ctx, q, a...)
+	if err != nil {
+		return nil, fmt.Errorf("list notifications: %w", err)
+	}
+	out, err := collectNotifications(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list notifications: %w", err)
+	}
+	return out, nil
+}
+
+// NotificationStats counts queued records and finds when the next one that
+// is not claimable at now becomes claimable.
+func (s *Store) NotificationStats(ctx context.Context, now time.Time) (*store.QueueStats, error) {
+	st := &store.QueueStats{PerChannel: map[string]int{}}
+	rows, err := s.pool.Query(ctx, `SELECT channel, COUNT(*) FROM notifications
+		WHERE state = 'queued' GROUP BY channel`)
+	if err != nil {
+		return nil, fmt.Errorf("queue stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			ch string
+			n  int
+		)
+		if err := rows.Scan(&ch, &n); err != nil {
+			return nil, fmt.Errorf("queue stats: %w", err)
+		}
+		st.PerChannel[ch] = n
+		st.Queued += n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("queue stats: %w", err)
+	}
+	var next sql.NullInt64
+	n := nanos(now)
+	if err := s.pool.QueryRow(ctx, `SELECT MIN(GREATEST(next_attempt_at, locked_until)) FROM notifications
+		WHERE state = 'queued' AND (next_attempt_at > $1 OR locked_until > $1)`, n).Scan(&next); err != nil {
+		return nil, fmt.Errorf("queue stats: %w", err)
+	}
+	if next.Valid {
+		st.NextDue = fromNanos(next.Int64)
+	}
+	return st, nil
+}
+
+// ThreadGet returns the thread handle of an alert and channel, or "".
+func (s *Store) ThreadGet(ctx context.Context, p *store.ThreadGetParams) (string, error) {
+	var th string
+	err := s.pool.QueryRow(ctx, `SELECT thread FROM threads WHERE alert_id = $1 AND channel = $2`,
+		p.AlertID, p.Channel).Scan(&th)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("get thread: %w", err)
+	}
+	return th, nil
+}
