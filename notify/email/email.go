@@ -376,13 +376,19 @@ func (c *Channel) clientOptions(ctx context.Context, guard *connGuard) []gomail.
 // connGuard ties a connection to a context: when the context ends, the
 // connection's deadline moves to the past, which unblocks any read or
 // write, and later deadline updates by go-mail cannot move it back.
+//
+// go-mail does not close the connection when the session setup fails after
+// the dial (no STARTTLS, AUTH refused), so release closes every connection
+// the attempt opened; closing an already closed one is harmless.
 type connGuard struct {
 	stops []func() bool
+	conns []net.Conn
 }
 
 func (g *connGuard) watch(ctx context.Context, raw net.Conn) net.Conn {
 	cc := &ctxConn{Conn: raw, ctx: ctx}
 	g.stops = append(g.stops, context.AfterFunc(ctx, cc.expire))
+	g.conns = append(g.conns, raw)
 	if dl, ok := ctx.Deadline(); ok {
 		_ = cc.SetDeadline(dl)
 	}
@@ -392,6 +398,9 @@ func (g *connGuard) watch(ctx context.Context, raw net.Conn) net.Conn {
 func (g *connGuard) release() {
 	for _, stop := range g.stops {
 		stop()
+	}
+	for _, c := range g.conns {
+		_ = c.Close()
 	}
 }
 

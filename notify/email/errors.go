@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	mail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
@@ -167,6 +169,12 @@ func smtpErr(command string, err error) error {
 func classify(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
+	}
+	if dl, ok := ctx.Deadline(); ok && ctx.Err() == nil && errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(dl) {
+		// The socket deadline is the context's, and may fire a moment
+		// before the context's own timer: wait for it, so the error
+		// carries the context's cause.
+		<-ctx.Done()
 	}
 	if ctx.Err() != nil {
 		// Our deadline or the caller's cancel closed the connection: the
