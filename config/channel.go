@@ -124,17 +124,25 @@ func (c *Channel) decodeNode(d *decoder, n *yaml.Node, path string) {
 	}
 	if v, ok := cfg.(interface{ Validate() error }); ok {
 		if err := v.Validate(); err != nil {
-			d.channelError(own, n, path, err)
+			d.channelError(own, n, path, err, rv.Elem().Type())
 		}
 	}
 }
 
 // channelError reports a channel Validate error: each *FieldError at its
 // key (or the channel when the key is absent), anything else at the channel.
-func (d *decoder) channelError(own, channel *yaml.Node, path string, err error) {
+//
+// An error that is not a *FieldError but reads "[prefix: ]KEY: message",
+// where KEY is one of the configuration's keys, is treated as if it were
+// one, so channel packages that word their errors that way get positions
+// too.
+func (d *decoder) channelError(own, channel *yaml.Node, path string, err error, t reflect.Type) {
 	for _, e := range flatten(err) {
 		var fe *FieldError
-		if errors.As(e, &fe) {
+		if !errors.As(e, &fe) {
+			fe = keyedError(e.Error(), t)
+		}
+		if fe != nil {
 			at := channel
 			if v, ok := nodeAt(own, fe.Field); ok {
 				at = v
@@ -144,6 +152,27 @@ func (d *decoder) channelError(own, channel *yaml.Node, path string, err error) 
 		}
 		d.addAt(channel, path, "%s", e)
 	}
+}
+
+// keyedError finds a leading "KEY: " (after at most two other prefixes)
+// naming a yaml key of struct type t.
+func keyedError(msg string, t reflect.Type) *FieldError {
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	fields := fieldsOf(t).fields
+	rest := msg
+	for range 3 {
+		seg, after, ok := strings.Cut(rest, ": ")
+		if !ok {
+			return nil
+		}
+		if _, known := fields[seg]; known && after != "" {
+			return &FieldError{Field: seg, Msg: after}
+		}
+		rest = after
+	}
+	return nil
 }
 
 // flatten splits joined errors (errors.Join, or several %w) into their parts.

@@ -13,9 +13,16 @@ import (
 // it is. A variable that is unset or empty and has no default is an error
 // naming it; write ${VAR:-} to allow an empty value.
 func expandEnv(s string, getenv func(string) string) (string, error) {
+	out, _, err := expand(s, getenv)
+	return out, err
+}
+
+// expand is expandEnv that also reports whether a variable was used.
+func expand(s string, getenv func(string) string) (string, bool, error) {
 	if !strings.Contains(s, "$") {
-		return s, nil
+		return s, false, nil
 	}
+	used := false
 	var b strings.Builder
 	var missing []string
 	for i := 0; i < len(s); i++ {
@@ -36,13 +43,14 @@ func expandEnv(s string, getenv func(string) string) (string, error) {
 		}
 		end := strings.IndexByte(s[i+2:], '}')
 		if end < 0 {
-			return "", fmt.Errorf("unterminated ${ in %q (write $$ for a literal $)", s)
+			return "", false, fmt.Errorf("unterminated ${ in %q (write $$ for a literal $)", s)
 		}
 		expr := s[i+2 : i+2+end]
 		name, def, hasDef := strings.Cut(expr, ":-")
 		if !validEnvName(name) {
-			return "", fmt.Errorf("invalid variable name %q in ${%s}", name, expr)
+			return "", false, fmt.Errorf("invalid variable name %q in ${%s}", name, expr)
 		}
+		used = true
 		v := getenv(name)
 		if v == "" {
 			if !hasDef {
@@ -55,11 +63,11 @@ func expandEnv(s string, getenv func(string) string) (string, error) {
 	}
 	switch len(missing) {
 	case 0:
-		return b.String(), nil
+		return b.String(), used, nil
 	case 1:
-		return "", fmt.Errorf("environment variable %s is not set (use ${%s:-default} for a default)", missing[0], missing[0])
+		return "", false, fmt.Errorf("environment variable %s is not set (use ${%s:-default} for a default)", missing[0], missing[0])
 	}
-	return "", fmt.Errorf("environment variables %s are not set", strings.Join(missing, ", "))
+	return "", false, fmt.Errorf("environment variables %s are not set", strings.Join(missing, ", "))
 }
 
 func validEnvName(name string) bool {
@@ -88,7 +96,7 @@ func (d *decoder) expandScalar(n *yaml.Node, path string) {
 	if !strings.Contains(n.Value, "$") {
 		return
 	}
-	v, err := expandEnv(n.Value, d.getenv)
+	v, used, err := expand(n.Value, d.getenv)
 	if err != nil {
 		d.addAt(n, path, "%s", err)
 		n.Value, n.Tag, n.Style = "", "!!null", 0
@@ -98,7 +106,10 @@ func (d *decoder) expandScalar(n *yaml.Node, path string) {
 	if v == n.Value {
 		return
 	}
-	d.shown[n] = n.Value
+	if used {
+		// A variable may hold a secret: messages quote the text instead.
+		d.shown[n] = n.Value
+	}
 	n.Value = v
 	const textual = yaml.TaggedStyle | yaml.DoubleQuotedStyle | yaml.SingleQuotedStyle | yaml.LiteralStyle | yaml.FoldedStyle
 	if n.Style&textual == 0 {

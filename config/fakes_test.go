@@ -72,6 +72,18 @@ type fakeSlack struct {
 	APIURL     string        `yaml:"api_url"`
 }
 
+// Validate words its error "prefix: key: message" without a FieldError,
+// as some channel packages do.
+func (c *fakeSlack) Validate() error {
+	if !c.Token.IsZero() && c.Channel == "" {
+		return fmt.Errorf("invalid slack config: channel: required with token")
+	}
+	if c.APIURL == "bad" {
+		return errors.New("api_url is bad: no")
+	}
+	return nil
+}
+
 type fakePagerDuty struct {
 	RoutingKey  secret.String     `yaml:"routing_key"`
 	EventsURL   string            `yaml:"events_url"`

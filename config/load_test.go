@@ -407,6 +407,10 @@ func TestParse_EmptyAndSyntax(t *testing.T) {
 		{"listen all", "server: {listen: ':9095'}\n", `klaxon.yml:1:18: server.api_token: required when listening on :9095`},
 		// A literal block condition keeps the condition's own position.
 		{"block condition", "rules:\n  - id: a\n    condition: |\n      x >> 1\n", `klaxon.yml:3:16: rules[0].condition: col 3: unknown operator ">>"`},
+		// A "key: message" error without FieldError still finds its key.
+		{"keyed error", "channels:\n  s:\n    type: slack\n    token: xoxb\n", `klaxon.yml:3:5: channels.s.channel: required with token`},
+		// Anything else points at the channel.
+		{"channel error", "channels:\n  s:\n    type: slack\n    api_url: bad\n", `klaxon.yml:3:5: channels.s: api_url is bad: no`},
 		// A bad label name.
 		{"label name", "rules:\n  - id: x\n    condition: a > 1\n    labels: {bad-name: x}\n", `klaxon.yml:4:14: rules[0].labels.bad-name: invalid label name "bad-name"`},
 	}
