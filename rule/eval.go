@@ -138,6 +138,11 @@ type compiled struct {
 	// labels when the Querier hands out the same maps (as a registry does).
 	known map[unsafe.Pointer]*known
 	gen   uint64 // bumped whenever a series is created
+	// hints[n] is the memo of the n-th map seen in the previous cycle:
+	// Queriers tend to answer in the same order, so most look-ups are one
+	// pointer comparison instead of a map access.
+	hints  []*known
+	nHints int
 
 	// Per-cycle recovery evaluation, done lazily.
 	recCycle         uint64
@@ -323,6 +328,7 @@ func (e *Evaluator) EvalAppend(dst []Result, now time.Time) []Result {
 			c.sweepKnown(e.cycle)
 		}
 		e.buf = e.buf[:0]
+		c.nHints = 0
 		if c.cmp != nil {
 			e.observeCompare(c, c.cmp, now)
 		} else {
@@ -355,6 +361,7 @@ func (e *Evaluator) EvalAppend(dst []Result, now time.Time) []Result {
 type known struct {
 	labels alert.Labels // keeps the map alive, so its address stays unique
 	hash   uint64
+	eq     *known  // another map last found to hold equal labels
 	st     *series // the series with these labels when last resolved, or nil
 	gen    uint64  // compiled.gen when st was resolved
 	seen   uint64  // last cycle the map was returned
@@ -363,12 +370,25 @@ type known struct {
 // know returns the memo for a Labels map of rule c, creating it once.
 func (e *Evaluator) know(c *compiled, l alert.Labels) *known {
 	p := mapPointer(l)
+	n := c.nHints
+	c.nHints++
+	if n < len(c.hints) {
+		if k := c.hints[n]; k != nil && mapPointer(k.labels) == p {
+			k.seen = e.cycle
+			return k
+		}
+	}
 	k := c.known[p]
 	if k == nil {
 		k = &known{labels: l, hash: e.hashLabels(l)}
 		c.known[p] = k
 	}
 	k.seen = e.cycle
+	if n < len(c.hints) {
+		c.hints[n] = k
+	} else if n == len(c.hints) {
+		c.hints = append(c.hints, k)
+	}
 	return k
 }
 
@@ -381,6 +401,11 @@ func (c *compiled) sweepKnown(cycle uint64) {
 	for p, k := range c.known {
 		if cycle-k.seen >= knownTTL {
 			delete(c.known, p)
+		}
+	}
+	for i, k := range c.hints {
+		if k != nil && cycle-k.seen >= knownTTL {
+			c.hints[i] = nil
 		}
 	}
 }
@@ -580,10 +605,14 @@ func (e *Evaluator) sameLabels(i, j int) bool {
 	if len(a.labels) != len(b.labels) {
 		return false
 	}
-	if len(a.labels) == 0 || a.k == b.k {
+	if len(a.labels) == 0 || a.k == b.k || a.k.eq == b.k || b.k.eq == a.k {
 		return true
 	}
-	return a.k.hash == b.k.hash && maps.Equal(a.labels, b.labels)
+	if a.k.hash != b.k.hash || !maps.Equal(a.labels, b.labels) {
+		return false
+	}
+	a.k.eq = b.k
+	return true
 }
 
 // mapPointer returns the identity of a label map (nil for a nil map).

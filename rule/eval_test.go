@@ -593,3 +593,67 @@ func TestRule_Validate(t *testing.T) {
 		})
 	}
 }
+
+// cloningQuerier returns fresh label maps on every call, so the evaluator
+// cannot rely on map identity.
+type cloningQuerier struct{ *fakeQuerier }
+
+func (c cloningQuerier) Query(name string, sel alert.Matchers, fn metric.Func, w time.Duration, now time.Time) []metric.Result {
+	rs := c.fakeQuerier.Query(name, sel, fn, w, now)
+	out := make([]metric.Result, len(rs))
+	for i, r := range rs {
+		r.Labels = r.Labels.Clone()
+		out[i] = r
+	}
+	// Reverse the order too, so positional hints miss.
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}
+
+func TestEvaluator_FreshLabelMaps(t *testing.T) {
+	t.Parallel()
+	for _, cond := range []string{"x > 1", "x > 1 and y > 1", "x > 1 or absent(z)"} {
+		t.Run(cond, func(t *testing.T) {
+			t.Parallel()
+			f := newFake()
+			ev := NewEvaluator(cloningQuerier{f}, nil)
+			require.NoError(t, ev.SetRules([]*Rule{{ID: "r", Condition: cond, For: time.Minute, Severity: alert.Low}}))
+			f.set("x", res(5, "h", "a"), res(0, "h", "b"), res(5, "h", "c"))
+			f.set("y", res(5, "h", "c"), res(5, "h", "a"), res(5, "h", "b"))
+			f.set("count(z)", res(1))
+			f.set("z", res(1))
+			byHost := func(rs []Result) map[string]State {
+				m := map[string]State{}
+				for _, r := range rs {
+					m[r.Labels["h"]] = r.State
+				}
+				return m
+			}
+			require.Equal(t, map[string]State{"a": Pending, "c": Pending}, byHost(ev.Eval(t0)))
+			// Series b starts breaching between cycles: a new series among known ones.
+			f.set("x", res(5, "h", "a"), res(5, "h", "b"), res(5, "h", "c"))
+			require.Equal(t, map[string]State{"a": Firing, "b": Pending, "c": Firing}, byHost(ev.Eval(t0.Add(time.Minute))))
+			f.set("x", res(0, "h", "a"), res(5, "h", "b"), res(5, "h", "c"))
+			require.Equal(t, map[string]State{"a": Inactive, "b": Firing, "c": Firing}, byHost(ev.Eval(t0.Add(2*time.Minute))))
+			require.Equal(t, map[string]State{"b": Firing, "c": Firing}, byHost(ev.Eval(t0.Add(3*time.Minute))))
+		})
+	}
+}
+
+func TestEvaluator_SameMapsAcrossCycles(t *testing.T) {
+	t.Parallel()
+	// The fake hands out the same maps until set again: a series created at
+	// one position must be found when a new series appears before it.
+	b := setup(t, &Rule{ID: "r", Condition: "x > 1", Severity: alert.Low})
+	a, c := res(5, "h", "a"), res(0, "h", "c")
+	b.q.set("x", a, c)
+	require.Len(t, b.ev.Eval(t0), 1)
+	c.Value = 5
+	b.q.set("x", res(5, "h", "new"), c, a)
+	got := b.ev.Eval(t0.Add(time.Minute))
+	require.Len(t, got, 3)
+	require.Equal(t, "a", got[0].Labels["h"])
+	require.Equal(t, t0, got[0].Since, "a is the same series")
+}
