@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,8 +16,9 @@ import (
 	"github.com/klaxonhq/klaxon/secret"
 )
 
-// ErrTimeout is the cause of a Send that ran past Config.Timeout.
-var ErrTimeout = errors.New("slack send timed out")
+// ErrTimeout is the cause of a Send that ran past Config.Timeout. It wraps
+// context.DeadlineExceeded.
+var ErrTimeout = fmt.Errorf("slack send timed out: %w", context.DeadlineExceeded)
 
 // APIError is Slack's answer to a failed call: a Web API `ok:false` error
 // code, or an incoming webhook's non-200 status with its short text code.
@@ -115,7 +117,7 @@ func classifyAPI(method string, err error, resp *respInfo, now time.Time) error 
 		// to parse it; read it ourselves.
 		return classifyStatus(method, resp.status, "", resp.retryAfter, now)
 	}
-	return transportError(method, err)
+	return transportError(method, err, false)
 }
 
 // classifyStatus maps a non-200 HTTP answer (webhook mode, or a Web API
@@ -138,10 +140,10 @@ func classifyStatus(method string, status int, code, retryAfter string, now time
 	}
 }
 
-// transportError wraps a network or context error, which is retryable. The
-// URL in a *url.Error is dropped: a webhook URL is a secret.
-func transportError(method string, err error) error {
-	if ue, ok := errors.AsType[*url.Error](err); ok {
+// transportError wraps a network or context error, which is retryable. With
+// redactURL the URL in a *url.Error is dropped: a webhook URL is a secret.
+func transportError(method string, err error, redactURL bool) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok && redactURL {
 		err = &url.Error{Op: ue.Op, URL: secret.Redacted, Err: ue.Err}
 	}
 	return &callError{method: method, err: err}

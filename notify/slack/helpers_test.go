@@ -2,6 +2,7 @@ package slack
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -127,3 +128,5 @@ func newAPIChannel(tb testing.TB, apiURL string, client *http.Client, opts ...Op
 	require.NoError(tb, err)
 	return ch
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

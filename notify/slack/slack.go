@@ -312,7 +312,7 @@ func (c *Channel) sendWebhook(ctx context.Context, msg *message) (notify.Receipt
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return notify.Receipt{}, transportError("webhook", err)
+		return notify.Receipt{}, transportError("webhook", err, true)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxWebhookAnswer))
