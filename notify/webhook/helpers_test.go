@@ -19,7 +19,6 @@ import (
 
 	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/notify"
-	"github.com/klaxonhq/klaxon/secret"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the current output")
@@ -238,5 +237,3 @@ func decode(tb testing.TB, body []byte) map[string]any {
 	require.NoError(tb, json.Unmarshal(body, &m))
 	return m
 }
-
-var _ = secret.Redacted
