@@ -46,6 +46,8 @@ func (r *Registry) Query(name string, sel alert.Matchers, fn Func, window time.D
 		if res, ok := r.askProvider(f.provider, name, sel); ok {
 			return res
 		}
+		// Its provider is gone: another may answer.
+		return r.queryProviders(name, sel, fn)
 	}
 	if name == NameResponseTime && fn == Last && window <= 0 {
 		fn, window = Avg, r.opts.DefaultWindow

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,7 +51,9 @@ var (
 
 // Options configure a Registry. The zero value (or nil) means defaults.
 type Options struct {
-	// Now is the clock. Default time.Now; tests inject a fake one.
+	// Now is the clock. Default time.Now, read by recording through a
+	// cached copy refreshed every 100ms (see Close); tests inject a fake one,
+	// which recording then calls every time.
 	Now func() time.Time
 	// Retention is how far back windows can look. Default 1h; values
 	// below 10m are raised to 10m. Longer windows are clipped to it. Each
@@ -107,6 +110,7 @@ func (f *family) list() []*series {
 type Registry struct {
 	opts        Options
 	coarseSlots int
+	clock       *clock
 
 	mu sync.RWMutex
 	// families by name and series by canonical key; guarded by mu.
@@ -133,10 +137,24 @@ func NewRegistry(opts *Options) *Registry {
 		byKey:       map[string]*series{},
 		wanted:      map[string]struct{}{},
 	}
+	var injected func() time.Time
+	if opts != nil {
+		injected = opts.Now
+	}
+	r.clock = newClock(injected)
+	// Stop the clock's timer when the registry is dropped without Close.
+	runtime.AddCleanup(r, (*clock).stop, r.clock)
 	if !o.NoRuntime {
 		r.providers = append(r.providers, namedProvider{name: "runtime", p: NewRuntimeCollector(o.DataDir)})
 	}
 	return r
+}
+
+// Close stops the timer that keeps the registry's cached clock current.
+// Recording keeps working afterwards, reading the system clock each time.
+// It is safe to call more than once.
+func (r *Registry) Close() {
+	r.clock.stop()
 }
 
 // seriesKey is the canonical identity of name + labels.
@@ -204,7 +222,7 @@ func (r *Registry) getSeries(name string, kind Kind, labels alert.Labels, so ser
 	} else {
 		labels = labels.Clone()
 	}
-	s = newSeries(name, labels, kind, so.dist || kind == KindHistogram, r.coarseSlots, r.opts.Now)
+	s = newSeries(name, labels, kind, so.dist || kind == KindHistogram, r.coarseSlots, r.clock)
 	s.carry = so.carry
 	old := f.list()
 	next := make([]*series, len(old), len(old)+1)

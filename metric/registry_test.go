@@ -72,8 +72,8 @@ func TestCounter_Window(t *testing.T) {
 		b.clock.Set(at(float64(s)))
 		c.Inc()
 	}
-	c.Add(0.5)  // at t0+120
-	c.Add(-3)   // ignored
+	c.Add(0.5) // at t0+120
+	c.Add(-3)  // ignored
 	c.Add(math.NaN())
 	now := at(120)
 

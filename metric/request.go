@@ -21,7 +21,7 @@ type RequestRecorder struct {
 // Record counts one request that took d, and one error if failed.
 // response_time records d in milliseconds.
 func (q *RequestRecorder) Record(d time.Duration, failed bool) {
-	sec := q.reqs.now().Unix()
+	sec := q.reqs.clk.sec()
 	q.reqs.fineBucket(sec).inc.Add(1)
 	if failed {
 		q.errs.fineBucket(sec).inc.Add(1)

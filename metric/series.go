@@ -47,7 +47,7 @@ type series struct {
 	name   string
 	labels alert.Labels
 	kind   Kind
-	now    func() time.Time
+	clk    *clock
 	// carry marks gauges made with Registry.Gauge: Collect re-records their
 	// current value so a gauge that rarely changes still has samples.
 	carry bool
@@ -67,8 +67,8 @@ type series struct {
 	dist   []distBucket // nil unless the series answers percentiles
 }
 
-func newSeries(name string, labels alert.Labels, kind Kind, withDist bool, coarseSlots int, now func() time.Time) *series {
-	s := &series{name: name, labels: labels, kind: kind, now: now, coarse: make([]bucket, coarseSlots)}
+func newSeries(name string, labels alert.Labels, kind Kind, withDist bool, coarseSlots int, clk *clock) *series {
+	s := &series{name: name, labels: labels, kind: kind, clk: clk, coarse: make([]bucket, coarseSlots)}
 	if withDist {
 		s.dist = make([]distBucket, coarseSlots)
 	}
@@ -230,7 +230,7 @@ type Counter struct{ s *series }
 
 // Inc adds one.
 func (c *Counter) Inc() {
-	c.s.fineBucket(c.s.now().Unix()).inc.Add(1)
+	c.s.fineBucket(c.s.clk.sec()).inc.Add(1)
 }
 
 // Add adds v; negative, NaN and infinite values are ignored (a counter only
@@ -239,7 +239,7 @@ func (c *Counter) Add(v float64) {
 	if !(v > 0) || math.IsInf(v, 1) {
 		return
 	}
-	c.s.addAt(v, c.s.now().Unix())
+	c.s.addAt(v, c.s.clk.sec())
 }
 
 // Value returns the counter's total.
@@ -255,7 +255,7 @@ func (g *Gauge) Set(v float64) {
 		return
 	}
 	g.s.setLast(v)
-	g.s.observeAt(v, g.s.now().Unix())
+	g.s.observeAt(v, g.s.clk.sec())
 }
 
 // Add adds d (which may be negative) to the gauge.
@@ -275,7 +275,7 @@ func (g *Gauge) Add(d float64) {
 	if !s.has.Load() {
 		s.has.Store(true)
 	}
-	s.observeAt(v, s.now().Unix())
+	s.observeAt(v, s.clk.sec())
 }
 
 // Value returns the gauge's current value.
@@ -292,5 +292,5 @@ func (h *Histogram) Observe(v float64) {
 		return
 	}
 	h.s.setLast(v)
-	h.s.observeAt(v, h.s.now().Unix())
+	h.s.observeAt(v, h.s.clk.sec())
 }
