@@ -67,10 +67,13 @@
 // # Performance
 //
 // Per series the evaluator computes the merged labels and the fingerprint
-// once, when it first breaches, and finds the series again through an
-// order-independent hash of its labels, so a steady cycle allocates only the
-// result slice (plus what the Querier allocates). Rules that are a single
-// comparison skip the vector stage entirely. Matching in and/or is pairwise
-// (quadratic in the number of series of one rule), which is fine for the tens
-// to hundreds of series a rule usually sees.
+// once, when the series first breaches. It remembers every Labels map the
+// Querier returns (by identity, per rule) with its hash and series, and
+// expects answers in a similar order each cycle, so a steady cycle neither
+// hashes nor compares labels when the Querier hands out the same maps, as the
+// metric registry does; a Querier that builds fresh maps still works, just
+// slower. Rules that are a single comparison skip the vector stage. A steady
+// cycle allocates only the result slice, and nothing with [Evaluator.EvalAppend].
+// Matching in and/or is pairwise (quadratic in the series of one rule), which
+// suits the tens to hundreds of series a rule usually sees.
 package rule
