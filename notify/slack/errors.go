@@ -158,21 +158,23 @@ type callError struct {
 func (e *callError) Error() string { return e.method + ": " + e.err.Error() }
 func (e *callError) Unwrap() error { return e.err }
 
-// redactedError scrubs the channel's secrets from a message as a last line of
-// defence; the chain below it already carries none.
+// redactedError carries a message scrubbed of the channel's secrets, as a
+// last line of defence (the chain below it already carries none). It keeps
+// only the scrubbed text, so even %#v of the error shows no secret.
 type redactedError struct {
-	err     error
-	secrets []secret.String
+	msg string
+	err error
 }
 
-func (e *redactedError) Error() string {
-	s := e.err.Error()
-	for _, sec := range e.secrets {
-		s = sec.Scrub(s)
+func redact(err error, secrets ...secret.String) error {
+	msg := err.Error()
+	for _, sec := range secrets {
+		msg = sec.Scrub(msg)
 	}
-	return s
+	return &redactedError{msg: msg, err: err}
 }
 
+func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
 // withDeadlineCause adds ErrTimeout to an error caused by our own deadline,

@@ -53,7 +53,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/klaxonhq/klaxon/notify"
-	"github.com/klaxonhq/klaxon/secret"
 )
 
 // TypeName is the channel type in configuration files.
@@ -193,10 +192,7 @@ func (c *Channel) Send(ctx context.Context, n *notify.Notification) (notify.Rece
 		r, err = c.sendAPI(ctx, n, &msg)
 	}
 	if err != nil {
-		return notify.Receipt{}, &redactedError{
-			err:     withDeadlineCause(ctx, err),
-			secrets: []secret.String{c.cfg.Token, c.cfg.WebhookURL},
-		}
+		return notify.Receipt{}, redact(withDeadlineCause(ctx, err), c.cfg.Token, c.cfg.WebhookURL)
 	}
 	return r, nil
 }
