@@ -1,0 +1,92 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/internal/version"
+	"github.com/klaxonhq/klaxon/notify"
+)
+
+func newCheckConfigCmd(getenv func(string) string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "check-config FILE",
+		Short: "Check a configuration file; print each problem as FILE:LINE:COL: field: message",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := klaxon.LoadConfig(args[0], getenv)
+			if err != nil {
+				printProblems(cmd, err)
+				return exitCode(1)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "ok")
+			return nil
+		},
+	}
+}
+
+// printProblems prints config problems one per line, or the error itself.
+func printProblems(cmd *cobra.Command, err error) {
+	var ps config.Problems
+	if errors.As(err, &ps) {
+		for _, p := range ps {
+			fmt.Fprintln(cmd.ErrOrStderr(), p.String())
+		}
+		return
+	}
+	fmt.Fprintln(cmd.ErrOrStderr(), err)
+}
+
+func versionString() string { return version.Version }
+
+func newTestChannelCmd(getenv func(string) string) *cobra.Command {
+	var file string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "test-channel NAME",
+		Short: "Send a sample notification through one channel and print what the receiver answered",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts := []klaxon.Option{klaxon.FromEnv(), klaxon.WithGetenv(getenv), klaxon.WithDataDir(cmd.Flags().Lookup("data-dir").Value.String())}
+			if file != "" {
+				cfg, err := klaxon.LoadConfig(file, getenv)
+				if err != nil {
+					printProblems(cmd, err)
+					return exitCode(1)
+				}
+				opts = append(opts, klaxon.WithConfig(cfg))
+			}
+			eng, err := klaxon.New(opts...)
+			if err != nil {
+				return err
+			}
+			defer eng.Close()
+			ctx := cmd.Context()
+			start := time.Now()
+			rc, err := eng.TestChannel(ctx, args[0])
+			elapsed := time.Since(start).Round(time.Millisecond)
+			if err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "channel %s: FAILED after %s: %s\n", args[0], elapsed, notify.Describe(err))
+				return exitCode(1)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "channel %s: ok in %s", args[0], elapsed)
+			if rc.StatusCode != 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), ", status %d", rc.StatusCode)
+			}
+			if rc.Detail != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), ", receiver answered: %s", rc.Detail)
+			}
+			fmt.Fprintln(cmd.OutOrStdout())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&file, "config", "", "configuration file (default: channels from MCP_ALERT_* variables)")
+	cmd.Flags().String("data-dir", "./klaxon-data", "data directory")
+	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "how long to wait for the receiver")
+	return cmd
+}

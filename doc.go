@@ -1,0 +1,23 @@
+// Package klaxon is an alerting engine you embed in a Go program or run as a
+// daemon (`klaxon serve`). It evaluates rules over metrics, keeps the
+// lifecycle of every alert (pending, active, acknowledged, suppressed,
+// resolved), and delivers notifications durably to webhooks, email, Slack,
+// PagerDuty and the console, with retries, rate limits, failover and
+// escalation.
+//
+// A service gets alerting in a few lines:
+//
+//	eng, err := klaxon.New(
+//		klaxon.WithRules(klaxon.Rule{ID: "high_error_rate", Condition: "error_rate > 0.05", Severity: alert.Critical}),
+//		klaxon.WithChannel("ops", webhookChannel),
+//	)
+//	if err != nil { ... }
+//	go eng.Run(ctx)
+//	eng.Metrics().RecordRequest(nil, elapsed, failed)
+//
+// or, with the channels described by MCP_ALERT_* environment variables,
+// klaxon.New(klaxon.FromEnv()). Everything a YAML file can say, WithConfig
+// accepts as a *config.Config; options that exist only in Go (providers,
+// custom channels, logger, clock, Prometheus registerer) are functional
+// options.
+package klaxon

@@ -1,0 +1,398 @@
+package klaxon
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/api"
+	"github.com/klaxonhq/klaxon/internal/version"
+	"github.com/klaxonhq/klaxon/lifecycle"
+	"github.com/klaxonhq/klaxon/metric"
+	"github.com/klaxonhq/klaxon/notify"
+	"github.com/klaxonhq/klaxon/rule"
+	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/store/postgres"
+	"github.com/klaxonhq/klaxon/store/sqlite"
+)
+
+// Engine is a running klaxon: metrics, rules, alert lifecycle, durable
+// delivery and (optionally) the HTTP API. Build it with New, start it with
+// Run. Its methods are safe for concurrent use.
+type Engine struct {
+	s        *setup
+	log      *slog.Logger
+	now      func() time.Time
+	st       store.Store
+	ownStore bool
+	metrics  *metric.Registry
+	eval     *rule.Evaluator
+	rules    map[string]*compiledRule
+	manager  *lifecycle.Manager
+	disp     *notify.Dispatcher
+	api      *api.Server
+	channels map[string]notify.ChannelConfig
+	interval time.Duration
+	evalDur  prometheus.Histogram
+
+	// mu guards addr and health alerts.
+	mu       sync.Mutex
+	addr     string
+	listener net.Listener
+	ready    chan struct{}
+	selfq    chan notify.ChannelHealth
+}
+
+// New builds an engine: it opens the store, loads open alerts and
+// silences, checks rules and channels. Nothing runs until Run.
+func New(opts ...Option) (*Engine, error) {
+	s := &setup{getenv: os.Getenv}
+	for _, o := range opts {
+		if err := o(s); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.applyConfig(); err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		s: s, log: s.logger, ready: make(chan struct{}),
+		selfq: make(chan notify.ChannelHealth, 64),
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	e.now = s.now
+	if e.now == nil {
+		e.now = time.Now
+	}
+	e.interval = cmp.Or(s.interval, 15*time.Second)
+	ctx := context.Background()
+
+	reg := s.registerer
+	if reg == nil {
+		pr := prometheus.NewRegistry()
+		pr.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg, s.gatherer = pr, pr
+	}
+
+	// Metrics and rules.
+	dataDir := cmp.Or(s.dataDir, "./klaxon-data")
+	e.metrics = metric.NewRegistry(&metric.Options{Now: e.now, DataDir: dataDir})
+	for _, p := range s.providers {
+		if err := e.metrics.RegisterProvider(p.name, p.p); err != nil {
+			return nil, fmt.Errorf("provider %q: %w", p.name, err)
+		}
+	}
+	rules, err := compileRules(s.rules)
+	if err != nil {
+		return nil, err
+	}
+	e.rules = map[string]*compiledRule{}
+	plain := make([]*rule.Rule, 0, len(rules))
+	for _, r := range rules {
+		e.rules[r.r.ID] = r
+		plain = append(plain, r.r)
+	}
+	e.eval = rule.NewEvaluator(e.metrics, nil)
+	if err := e.eval.SetRules(plain); err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+
+	// Channels.
+	e.channels = map[string]notify.ChannelConfig{}
+	for _, c := range s.channels {
+		if _, dup := e.channels[c.Name]; dup {
+			return nil, fmt.Errorf("channel %q is defined twice", c.Name)
+		}
+		e.channels[c.Name] = c
+	}
+	routes := s.routes
+	if len(routes) == 0 && len(s.channels) > 0 {
+		routes = defaultRoutes(s.channels)
+	}
+	if err := checkRefs(routes, rules, e.channels); err != nil {
+		return nil, err
+	}
+
+	// Store.
+	if s.st != nil {
+		e.st = s.st
+	} else {
+		if !s.databaseURL.IsZero() {
+			e.st, err = postgres.Open(ctx, s.databaseURL.Reveal(), nil)
+		} else {
+			if err := os.MkdirAll(dataDir, 0o750); err != nil {
+				return nil, fmt.Errorf("create data dir: %w", err)
+			}
+			e.st, err = sqlite.Open(ctx, filepath.Join(dataDir, "klaxon.db"), nil)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		e.ownStore = true
+	}
+
+	// Delivery and lifecycle share one lease owner so records written by
+	// the lifecycle go straight to the dispatcher's workers.
+	owner := "klaxon-" + newOwnerID()
+	nm := notify.NewMetrics(reg)
+	chans := make([]notify.ChannelConfig, 0, len(e.channels))
+	for _, c := range s.channels {
+		chans = append(chans, c)
+	}
+	e.disp, err = notify.NewDispatcher(notify.DispatcherOptions{
+		Store: e.st, Channels: chans, Owner: owner, Now: e.now, Logger: e.log, Metrics: nm,
+		ExternalURL: e.alertURL,
+		OnHealth: func(h notify.ChannelHealth) {
+			select {
+			case e.selfq <- h:
+			default:
+			}
+		},
+	})
+	if err != nil {
+		e.closeStore()
+		return nil, err
+	}
+	e.manager, err = lifecycle.New(ctx, lifecycle.Options{
+		Store: e.st, Routes: routes, Now: e.now, Logger: e.log, Owner: owner,
+		OnEnqueue: e.disp.Enqueue, Render: e.render, ResolveTimeout: s.resolveTimeout(),
+	})
+	if err != nil {
+		e.closeStore()
+		return nil, err
+	}
+	e.evalDur = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "klaxon_rule_evaluation_seconds",
+		Help:    "Time to evaluate every rule once and apply the results.",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+	})
+	reg.MustRegister(e.evalDur, alertsCollector{e.manager})
+
+	if s.listen != "" {
+		e.api, err = api.New(api.Options{
+			Manager: e.manager, Store: e.st, Dispatcher: e.disp, Metrics: e.metrics,
+			Test: e.TestChannel, Gatherer: s.gatherer, Token: s.token, Ready: e.readyCheck,
+			Now: e.now, Logger: e.log, Version: version.Version,
+		})
+		if err != nil {
+			e.closeStore()
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+func (e *Engine) closeStore() {
+	if e.ownStore && e.st != nil {
+		_ = e.st.Close()
+	}
+}
+
+// Run starts evaluation, delivery and the HTTP API, and blocks until ctx
+// ends. It then stops accepting work, lets in-flight sends finish (up to 5s),
+// and closes the store; undelivered notifications stay queued durably.
+func (e *Engine) Run(ctx context.Context) error {
+	var srv *http.Server
+	if e.api != nil {
+		ln, err := net.Listen("tcp", e.s.listen)
+		if err != nil {
+			e.closeStore()
+			return fmt.Errorf("listen on %s: %w", e.s.listen, err)
+		}
+		e.mu.Lock()
+		e.addr, e.listener = ln.Addr().String(), ln
+		e.mu.Unlock()
+		srv = &http.Server{Handler: e.api, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				e.log.Error("http server", "err", err)
+			}
+		}()
+		e.log.Info("klaxon listening", "addr", e.addr)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := e.disp.Run(ctx); err != nil {
+			e.log.Error("dispatcher stopped", "err", err)
+		}
+	})
+	wg.Go(func() { e.evalLoop(ctx) })
+	wg.Go(func() { e.tickLoop(ctx) })
+	wg.Go(func() { e.selfAlertLoop(ctx) })
+	close(e.ready)
+	<-ctx.Done()
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_ = srv.Shutdown(sctx)
+		cancel()
+	}
+	wg.Wait()
+	e.closeStore()
+	return nil
+}
+
+// Ready is closed once Run has started every loop (and the listener).
+func (e *Engine) Ready() <-chan struct{} { return e.ready }
+
+// Addr returns the HTTP API's address once Run listens ("" before, or when
+// no listen address is set).
+func (e *Engine) Addr() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.addr
+}
+
+func (e *Engine) readyCheck(ctx context.Context) error {
+	select {
+	case <-e.ready:
+	default:
+		return errors.New("engine is starting")
+	}
+	_, err := e.st.NotificationStats(ctx, e.now())
+	return err
+}
+
+// Metrics returns the metric registry: record requests and samples here,
+// or register providers.
+func (e *Engine) Metrics() *metric.Registry { return e.metrics }
+
+// Manager returns the alert lifecycle manager (acknowledge, resolve, push,
+// silences).
+func (e *Engine) Manager() *lifecycle.Manager { return e.manager }
+
+// Store returns the engine's store.
+func (e *Engine) Store() store.Store { return e.st }
+
+// Alerts returns the open alerts.
+func (e *Engine) Alerts() []*alert.Alert { return e.manager.Open() }
+
+// Channels returns every channel's delivery health.
+func (e *Engine) Channels() []notify.ChannelHealth { return e.disp.Health() }
+
+// Evaluate runs one evaluation cycle now (tests, and `klaxon` tools that
+// want an answer without waiting for the interval).
+func (e *Engine) Evaluate(ctx context.Context) error {
+	start := time.Now()
+	now := e.now()
+	e.metrics.Collect(now)
+	results := e.eval.Eval(now)
+	obs := make([]lifecycle.Observation, 0, len(results))
+	for i := range results {
+		obs = append(obs, e.observation(&results[i]))
+	}
+	err := e.manager.Observe(ctx, obs)
+	e.evalDur.Observe(time.Since(start).Seconds())
+	return err
+}
+
+func (e *Engine) evalLoop(ctx context.Context) {
+	t := time.NewTicker(e.interval)
+	defer t.Stop()
+	for {
+		if err := e.Evaluate(ctx); err != nil && ctx.Err() == nil {
+			e.log.Error("evaluate rules", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (e *Engine) tickLoop(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	lastPrune := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := e.manager.Tick(ctx); err != nil && ctx.Err() == nil {
+			e.log.Error("lifecycle tick", "err", err)
+		}
+		if time.Since(lastPrune) > 10*time.Minute {
+			lastPrune = time.Now()
+			if n, err := e.manager.Prune(ctx); err != nil && ctx.Err() == nil {
+				e.log.Error("prune history", "err", err)
+			} else if n > 0 {
+				e.log.Info("pruned resolved alerts", "count", n)
+			}
+		}
+	}
+}
+
+// TestChannel sends a sample notification through one channel directly
+// (not through the queue) and returns the receiver's answer.
+func (e *Engine) TestChannel(ctx context.Context, name string) (notify.Receipt, error) {
+	c, ok := e.channels[name]
+	if !ok {
+		return notify.Receipt{}, store.ErrNotFound
+	}
+	n := notify.SampleNotification(name, e.now())
+	n.ExternalURL = e.alertURL(n.Alert())
+	timeout := c.Retry.WithDefaults().Timeout
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return c.Channel.Send(ctx, n)
+}
+
+func (e *Engine) alertURL(a *alert.Alert) string {
+	if e.s.externalURL == "" || a == nil {
+		return ""
+	}
+	return trimSlash(e.s.externalURL) + "/api/v1/alerts/" + a.ID
+}
+
+func trimSlash(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// alertsCollector exports klaxon_alerts{state} from the lifecycle.
+type alertsCollector struct{ m *lifecycle.Manager }
+
+var alertsDesc = prometheus.NewDesc("klaxon_alerts", "Open alerts by state.", []string{"state"}, nil)
+
+func (c alertsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- alertsDesc }
+func (c alertsCollector) Collect(ch chan<- prometheus.Metric) {
+	counts := c.m.OpenCount()
+	for _, st := range alert.States {
+		if st == alert.StateResolved {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(alertsDesc, prometheus.GaugeValue, float64(counts[st]), string(st))
+	}
+}
+
+// Close releases the store of an engine that was built but never Run (Run
+// closes it itself).
+func (e *Engine) Close() error {
+	select {
+	case <-e.ready:
+		return nil
+	default:
+	}
+	if e.ownStore && e.st != nil {
+		return e.st.Close()
+	}
+	return nil
+}

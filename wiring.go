@@ -1,0 +1,166 @@
+package klaxon
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/lifecycle"
+	"github.com/klaxonhq/klaxon/rule"
+	ktemplate "github.com/klaxonhq/klaxon/template"
+)
+
+// LoadOptions returns the options config.Load needs to check a klaxon
+// file completely: the channel types, the condition parser and the
+// template checker.
+func LoadOptions(getenv func(string) string) *config.LoadOptions {
+	return &config.LoadOptions{
+		ChannelTypes:   ChannelTypes(),
+		Getenv:         getenv,
+		ParseCondition: func(s string) error { _, err := rule.Parse(s); return err },
+		CheckTemplate:  ktemplate.Check,
+	}
+}
+
+// LoadConfig reads and checks a configuration file.
+func LoadConfig(path string, getenv func(string) string) (*config.Config, error) {
+	return config.Load(path, LoadOptions(getenv))
+}
+
+func (s *setup) resolveTimeout() time.Duration {
+	if s.cfg != nil {
+		return s.cfg.Server.ResolveTimeout
+	}
+	return 0
+}
+
+// applyConfig folds the configuration (file and/or environment) into the
+// setup. Options given in Go win over file values.
+func (s *setup) applyConfig() error {
+	if s.fromEnv {
+		if s.cfg == nil {
+			c, err := config.FromEnv(s.getenv, LoadOptions(s.getenv))
+			if err != nil {
+				return err
+			}
+			s.cfg = c
+		} else if err := s.cfg.ApplyEnv(s.getenv, LoadOptions(s.getenv)); err != nil {
+			return err
+		}
+	}
+	c := s.cfg
+	if c == nil {
+		return nil
+	}
+	c = c.WithDefaults()
+	s.cfg = c
+	s.dataDir = or(s.dataDir, c.Server.DataDir)
+	if s.databaseURL.IsZero() {
+		s.databaseURL = c.Server.DatabaseURL
+	}
+	if s.token.IsZero() {
+		s.token = c.Server.APIToken
+	}
+	s.externalURL = or(s.externalURL, c.Server.ExternalURL)
+	if s.interval == 0 {
+		s.interval = c.EvaluationInterval
+	}
+	log := s.logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var errs []error
+	names := make([]string, 0, len(c.Channels))
+	for name := range c.Channels {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var fileChans = len(s.channels)
+	_ = fileChans
+	for _, name := range names {
+		ch := c.Channels[name]
+		if ch.Name == "" {
+			ch.Name = name
+		}
+		cc, err := buildChannel(ch, log)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.channels = append(s.channels, cc)
+	}
+	var routes []*lifecycle.Route
+	for i, r := range c.Routes {
+		lr, err := convertRoute(r)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("routes[%d]: %w", i, err))
+			continue
+		}
+		routes = append(routes, lr)
+	}
+	s.routes = append(routes, s.routes...)
+	var rules []Rule
+	for _, r := range c.Rules {
+		if r.Disabled {
+			continue
+		}
+		rules = append(rules, Rule{
+			ID: r.ID, Name: r.Name, Condition: r.ConditionText(), For: r.For, Severity: r.Severity,
+			Labels: r.Labels, Summary: r.Summary, Description: r.Description, Annotations: r.Annotations,
+			Recovery: r.Recovery, Hold: r.Hold, NoData: r.NoData, Channels: r.Channels,
+		})
+	}
+	s.rules = append(rules, s.rules...)
+	return errors.Join(errs...)
+}
+
+func convertRoute(r *config.Route) (*lifecycle.Route, error) {
+	lr := &lifecycle.Route{
+		Severities: []alert.Severity(r.Match.Severity), Notify: r.Notify, Failover: r.Failover,
+		GroupBy: r.GroupBy, GroupWait: r.GroupWait, RepeatInterval: r.RepeatInterval, Continue: r.Continue,
+	}
+	for _, e := range r.Escalate {
+		lr.Escalate = append(lr.Escalate, lifecycle.Escalation{After: e.After, Notify: e.Notify})
+	}
+	for k, v := range r.Match.Labels {
+		m, err := alert.NewMatcher(k, alert.MatchEqual, v)
+		if err != nil {
+			return nil, err
+		}
+		lr.Matchers = append(lr.Matchers, m)
+	}
+	for _, text := range r.Match.LabelMatchers {
+		m, err := parseMatcher(text)
+		if err != nil {
+			return nil, fmt.Errorf("match.label_matchers: %w", err)
+		}
+		lr.Matchers = append(lr.Matchers, m)
+	}
+	return lr, nil
+}
+
+// parseMatcher reads `name=value`, `name!=value`, `name=~re`, `name!~re`
+// (the value may be quoted).
+func parseMatcher(s string) (alert.Matcher, error) {
+	for _, op := range []alert.MatchOp{alert.MatchNotRegexp, alert.MatchRegexp, alert.MatchNotEqual, alert.MatchEqual} {
+		if i := strings.Index(s, string(op)); i > 0 {
+			name := strings.TrimSpace(s[:i])
+			val := strings.TrimSpace(s[i+len(op):])
+			val = strings.Trim(val, `"`)
+			return alert.NewMatcher(name, op, val)
+		}
+	}
+	return alert.Matcher{}, fmt.Errorf("matcher %q: want name=value, name!=value, name=~regex or name!~regex", s)
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
