@@ -21,6 +21,7 @@ func (m *Manager) Tick(ctx context.Context) error {
 		return err
 	}
 	var b batch
+	timed := m.timedRoutes()
 	for _, e := range m.open {
 		a := e.a
 		if a.EndsAt != nil && !a.EndsAt.After(now) && a.Source == "api" {
@@ -29,7 +30,7 @@ func (m *Manager) Tick(ctx context.Context) error {
 			m.transition(&b, e, next, change{to: alert.StateResolved, kind: alert.KindEnded, by: "api", comment: "end time passed"}, now)
 			continue
 		}
-		if a.State != alert.StateActive {
+		if a.State != alert.StateActive || !timed {
 			continue
 		}
 		plan := m.route(a, e.explicit)
@@ -56,6 +57,17 @@ func (m *Manager) Tick(ctx context.Context) error {
 		}
 	}
 	return m.commit(ctx, &b)
+}
+
+// timedRoutes reports whether any route escalates or repeats, so Tick can
+// skip routing every open alert when none does. Must hold mu.
+func (m *Manager) timedRoutes() bool {
+	for _, r := range m.routes {
+		if len(r.Escalate) > 0 || r.RepeatInterval > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Prune deletes resolved alerts older than the history retention, keeping

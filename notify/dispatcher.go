@@ -292,14 +292,16 @@ func (d *Dispatcher) renewer(ctx context.Context) {
 		for _, w := range d.workers {
 			ids = append(ids, w.heldIDs()...)
 		}
-		if len(ids) == 0 {
-			continue
-		}
-		err := d.st.NotificationExtendLease(ctx, &store.NotificationExtendLeaseParams{
-			IDs: ids, Owner: d.owner, LeaseUntil: d.now().Add(d.leaseFor),
-		})
-		if err != nil && ctx.Err() == nil {
-			d.log.Error("extend notification leases", "err", err, "count", len(ids))
+		// Chunks keep each statement under the database's parameter limit.
+		for len(ids) > 0 {
+			n := min(len(ids), 1000)
+			err := d.st.NotificationExtendLease(ctx, &store.NotificationExtendLeaseParams{
+				IDs: ids[:n], Owner: d.owner, LeaseUntil: d.now().Add(d.leaseFor),
+			})
+			if err != nil && ctx.Err() == nil {
+				d.log.Error("extend notification leases", "err", err, "count", n)
+			}
+			ids = ids[n:]
 		}
 	}
 }
