@@ -1,0 +1,168 @@
+package klaxon_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/notify"
+)
+
+// hook is a webhook receiver that keeps every body.
+type hook struct {
+	mu     sync.Mutex
+	bodies []map[string]any
+	ids    []string
+}
+
+func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	raw, _ := io.ReadAll(r.Body)
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	h.mu.Lock()
+	h.bodies = append(h.bodies, m)
+	h.ids = append(h.ids, r.Header.Get("webhook-id"))
+	h.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *hook) types() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, b := range h.bodies {
+		out = append(out, b["type"].(string))
+	}
+	return out
+}
+
+func startEngine(t *testing.T, yml string, opts ...klaxon.Option) *klaxon.Engine {
+	t.Helper()
+	cfg, err := config.Parse("test.yml", []byte(yml), klaxon.LoadOptions(func(string) string { return "" }))
+	require.NoError(t, err)
+	all := append([]klaxon.Option{klaxon.WithConfig(cfg), klaxon.WithDataDir(t.TempDir()), klaxon.WithListen("127.0.0.1:0")}, opts...)
+	eng, err := klaxon.New(all...)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = eng.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	<-eng.Ready()
+	return eng
+}
+
+func TestEngine_RuleFiresAndResolvesThroughWebhook(t *testing.T) {
+	t.Parallel()
+	h := &hook{}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	eng := startEngine(t, `
+evaluation_interval: 1h
+channels:
+  ops:
+    type: webhook
+    url: `+srv.URL+`/hook
+rules:
+  - id: queue_too_long
+    condition: queue_length > 100
+    severity: high
+    summary: "Queue holds {{ .Value }} jobs"
+routes:
+  - notify: [ops]
+`)
+	ctx := context.Background()
+	require.NoError(t, eng.Metrics().Push("queue_length", nil, 250, time.Now()))
+	require.NoError(t, eng.Evaluate(ctx))
+	alerts := eng.Alerts()
+	require.Len(t, alerts, 1)
+	require.Equal(t, alert.StateActive, alerts[0].State)
+	require.Equal(t, "Queue holds 250 jobs", alerts[0].Summary)
+	require.Eventually(t, func() bool { return len(h.types()) == 1 }, 10*time.Second, 5*time.Millisecond)
+
+	require.NoError(t, eng.Metrics().Push("queue_length", nil, 3, time.Now()))
+	require.NoError(t, eng.Evaluate(ctx))
+	require.Empty(t, eng.Alerts())
+	require.Eventually(t, func() bool { return len(h.types()) == 2 }, 10*time.Second, 5*time.Millisecond)
+	require.Equal(t, []string{"alert.active", "alert.resolved"}, h.types())
+	h.mu.Lock()
+	require.NotEqual(t, h.ids[0], h.ids[1], "each transition has its own idempotency key")
+	require.False(t, strings.Contains(h.ids[0], "."))
+	h.mu.Unlock()
+
+	// The HTTP API serves the same engine.
+	resp, err := http.Get("http://" + eng.Addr() + "/api/v1/alerts?state=resolved")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var res struct {
+		Alerts []alert.Alert `json:"alerts"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&res))
+	require.Len(t, res.Alerts, 1)
+	require.Equal(t, "queue_too_long", res.Alerts[0].RuleID)
+}
+
+func TestEngine_GoChannelAndProvider(t *testing.T) {
+	t.Parallel()
+	got := make(chan *notify.Notification, 10)
+	ch := notify.ChannelFunc(func(ctx context.Context, n *notify.Notification) (notify.Receipt, error) {
+		got <- n
+		return notify.Receipt{}, nil
+	})
+	var depth = 0.0
+	var mu sync.Mutex
+	eng, err := klaxon.New(
+		klaxon.WithDataDir(t.TempDir()),
+		klaxon.WithRules(klaxon.Rule{ID: "backlog", Condition: klaxon.Threshold("backlog", ">", 10), Severity: alert.Critical}),
+		klaxon.WithChannel("mine", ch),
+		klaxon.WithProvider("jobs", providerFunc(func(name string) (float64, bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			return depth, name == "backlog"
+		})),
+	)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = eng.Run(ctx) }()
+	<-eng.Ready()
+
+	mu.Lock()
+	depth = 42
+	mu.Unlock()
+	require.NoError(t, eng.Evaluate(ctx))
+	select {
+	case n := <-got:
+		require.Equal(t, notify.EventActive, n.Event)
+		require.Equal(t, "backlog", n.Alert().RuleID)
+		require.InDelta(t, 42, n.Alert().Value, 1e-9)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notification")
+	}
+}
+
+type providerFunc func(name string) (float64, bool)
+
+func (f providerFunc) Value(name string) (float64, bool)       { return f(name) }
+func (f providerFunc) Metadata(name string) map[string]string { return nil }
+
+func TestEngine_BadRuleIsAnError(t *testing.T) {
+	t.Parallel()
+	_, err := klaxon.New(klaxon.WithDataDir(t.TempDir()),
+		klaxon.WithRules(klaxon.Rule{ID: "x", Condition: klaxon.Threshold("error_rate", "=>", 0.05)}))
+	require.ErrorContains(t, err, `rule "x": condition "error_rate => 0.05"`)
+	require.ErrorContains(t, err, "col")
+	_, err = klaxon.New(klaxon.WithDataDir(t.TempDir()),
+		klaxon.WithRules(klaxon.Rule{ID: "x", Condition: "a > 1", Channels: []string{"nope"}}))
+	require.ErrorContains(t, err, `unknown channel "nope"`)
+}
