@@ -7,8 +7,8 @@ import (
 
 // Ring geometry. See doc.go for the reasoning behind these numbers.
 const (
-	fineRes   = 5  // seconds per fine bucket
-	fineSlots = 96 // 8 minutes of fine buckets
+	fineRes   = 10 // seconds per fine bucket
+	fineSlots = 48 // 8 minutes of fine buckets
 	coarseRes = 60 // seconds per coarse bucket
 )
 

@@ -58,7 +58,7 @@ func (r *Registry) Query(name string, sel alert.Matchers, fn Func, window time.D
 		meta = r.providerMetadata(f.provider, name)
 	}
 	var out []Result
-	for _, s := range f.list() {
+	for _, s := range f.candidates(sel) {
 		if !sel.Matches(s.labels) {
 			continue
 		}

@@ -94,6 +94,8 @@ type family struct {
 	provider string
 	// series is a copy-on-write snapshot so queries read it without locks.
 	series atomic.Pointer[[]*series]
+	// index is built from series on demand, for equality selectors.
+	index atomic.Pointer[labelIndex]
 }
 
 func (f *family) list() []*series {

@@ -125,12 +125,12 @@ func TestGauge_Window(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	g := b.reg.Gauge("queue_depth", alert.Labels{"queue": "mail"})
-	// Samples 1..60 at seconds 1..60, then 1000 at 65.
+	// Samples 1..60 at seconds 1..60, then 1000 at 75.
 	for s := 1; s <= 60; s++ {
 		b.clock.Set(at(float64(s)))
 		g.Set(float64(s))
 	}
-	b.clock.Set(at(65))
+	b.clock.Set(at(75))
 	g.Set(1000)
 
 	tests := []struct {
@@ -142,7 +142,7 @@ func TestGauge_Window(t *testing.T) {
 		absent bool
 	}{
 		// Last is the latest value.
-		{name: "last", fn: Last, now: 65, want: 1000},
+		{name: "last", fn: Last, now: 75, want: 1000},
 		// Samples at 1..60 over [0, 60].
 		{name: "avg", fn: Avg, window: time.Minute, now: 60, want: 30.5},
 		{name: "min", fn: Min, window: time.Minute, now: 60, want: 1},
@@ -151,11 +151,11 @@ func TestGauge_Window(t *testing.T) {
 		{name: "count", fn: Count, window: time.Minute, now: 60, want: 60},
 		// Rate of a gauge is samples per second.
 		{name: "rate", fn: Rate, window: time.Minute, now: 60, want: 1},
-		// [5, 65]: samples 5..60 and 1000.
-		{name: "max shifted", fn: Max, window: time.Minute, now: 65, want: 1000},
-		{name: "min shifted", fn: Min, window: time.Minute, now: 65, want: 5},
-		// 10 s window at 65: samples 55..60 and 1000.
-		{name: "count 10s", fn: Count, window: 10 * time.Second, now: 65, want: 7},
+		// [15, 75] rounds to the 10 s buckets from 20: samples 20..60, 1000.
+		{name: "max shifted", fn: Max, window: time.Minute, now: 75, want: 1000},
+		{name: "min shifted", fn: Min, window: time.Minute, now: 75, want: 20},
+		// 30 s window at 75: buckets from 50, samples 50..60 and 1000.
+		{name: "count 30s", fn: Count, window: 30 * time.Second, now: 75, want: 12},
 		// Last with a window needs a sample in it.
 		{name: "last bounded stale", fn: Last, window: time.Minute, now: 200, absent: true},
 		{name: "last bounded fresh", fn: Last, window: time.Minute, now: 100, want: 1000},

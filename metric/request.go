@@ -140,7 +140,7 @@ func (r *Registry) queryErrorRate(sel alert.Matchers, window time.Duration, now 
 	sp := r.span(Sum, window, now)
 	errFam := r.family(NameErrors)
 	var out []Result
-	for _, s := range reqs.list() {
+	for _, s := range reqs.candidates(sel) {
 		if !sel.Matches(s.labels) {
 			continue
 		}
