@@ -26,7 +26,7 @@
 // Every series keeps two rings of time buckets, indexed by unix time divided
 // by the bucket width:
 //
-//   - fine: 96 buckets of 5 s (the last 8 minutes), the only ring a sample
+//   - fine: 48 buckets of 10 s (the last 8 minutes), the only ring a sample
 //     is written to;
 //   - coarse: 1-minute buckets covering Options.Retention (default 1 h, 62
 //     buckets).
@@ -34,13 +34,13 @@
 // A bucket holds a sample count, sum, min and max (counters: the integral
 // increase, so Inc is one atomic add, and a float remainder), each updated
 // with atomic operations. A slot whose interval is over is recycled by the
-// first writer of a new interval, under the series mutex: once per 5 s per
+// first writer of a new interval, under the series mutex: once per 10 s per
 // series, so recording contends on nothing else. Recycling folds the old fine
 // bucket into its minute in the coarse ring, so every sample lives in exactly
 // one bucket and a window query sums the buckets it covers in both rings:
-// O(window / 5 s) for windows up to 8 minutes, O(fine slots + window / 1 min)
-// beyond. A window w at now covers [now-w, now]: the buckets whose midpoint
-// is in it, so its start is rounded to the nearest bucket boundary (5 s for
+// O(window / 10 s) for windows up to 8 minutes, O(fine slots + window /
+// 1 min) beyond: a 5 minute window reads 31 fine buckets. A window w at now covers [now-w, now]: the buckets whose midpoint
+// is in it, so its start is rounded to the nearest bucket boundary (10 s for
 // the last 8 minutes, 1 minute for older data and percentiles) and samples
 // in the bucket of now count.
 //
@@ -53,13 +53,20 @@
 //
 // # Memory
 //
-// A bucket is 48 bytes. A counter or gauge series costs about 7.7 KiB with the
-// default 1 h retention (96 fine + 62 coarse buckets), plus 2.8 KiB per extra
-// hour of retention: a thousand series fit in 8 MiB. Distributions add 400
-// bytes per minute of retention (25 KiB per hour), plus 256 bytes per minute
-// for each two-octave range of values actually seen, allocated on first use
-// and reused afterwards: a latency histogram spanning 1-64 ms costs about
-// 50 KiB at 1 h.
+// A bucket is 48 bytes. A counter or gauge series costs about 5.5 KiB with the
+// default 1 h retention (48 fine + 62 coarse buckets, plus the series header),
+// and 2.8 KiB per extra hour of retention: a thousand series fit in 6 MiB.
+// Distributions add 400 bytes per minute of retention (25 KiB per hour), plus
+// 256 bytes per minute for each two-octave range of values actually seen,
+// allocated on first use and reused afterwards: a latency histogram whose
+// values span 1-64 ms costs about 5.5 + 25 + 48 = 80 KiB after an hour.
+//
+// # Clock
+//
+// Reading the system clock costs 30 ns to several hundred on virtual machines,
+// more than the recording budget, so handles read the current second from an
+// atomic refreshed every 100 ms by a timer (no goroutine between ticks);
+// [Registry.Close] stops it. An injected Options.Now is called directly.
 //
 // # Accuracy and races
 //

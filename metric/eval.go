@@ -15,7 +15,7 @@ import (
 // sample in the window. Aggregates asked with window <= 0 use
 // Options.DefaultWindow, and windows longer than Options.Retention are
 // clipped to it. A window covers [now-window, now] with its start rounded to
-// the nearest bucket boundary (5 s for the last 8 minutes, 1 min before that
+// the nearest bucket boundary (10 s for the last 8 minutes, 1 min before that
 // and for percentiles).
 //
 // Per kind:

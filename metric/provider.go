@@ -114,7 +114,7 @@ func (r *Registry) providerMetadata(provider, name string) map[string]string {
 // lists, or for providers without Names, the names that were queried) into
 // gauges, so windows and percentiles work for provider metrics. It also
 // re-records the current value of gauges that had no sample in the current
-// 5 s bucket, so a gauge that rarely changes (active_connections) still has
+// 10 s bucket, so a gauge that rarely changes (active_connections) still has
 // samples in every window. Call it every evaluation interval, before
 // evaluating. A provider name that clashes with a recorded counter or
 // histogram is skipped.
