@@ -1,6 +1,7 @@
 package metric
 
 import (
+	"maps"
 	"math"
 	"time"
 
@@ -36,12 +37,43 @@ import (
 // Result labels are shared with the registry and must not be modified.
 func (r *Registry) Query(name string, sel alert.Matchers, fn Func, window time.Duration, now time.Time) []Result {
 	if name == NameErrorRate {
-		return r.queryErrorRate(sel, window, now)
+		derived := r.queryErrorRate(sel, window, now)
+		if f := r.family(name); f != nil {
+			return mergePushed(r.queryFamily(f, name, sel, fn, window, now), derived)
+		}
+		return derived
 	}
 	f := r.family(name)
 	if f == nil {
 		return r.queryProviders(name, sel, fn)
 	}
+	return r.queryFamily(f, name, sel, fn, window, now)
+}
+
+// mergePushed adds derived results to pushed ones, skipping derived series
+// whose labels a pushed series already answers: a pushed value wins.
+func mergePushed(pushed, derived []Result) []Result {
+	if len(derived) == 0 {
+		return pushed
+	}
+	out := pushed
+	for _, d := range derived {
+		dup := false
+		for _, p := range pushed {
+			if maps.Equal(p.Labels, d.Labels) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// queryFamily answers a query from a family's own series.
+func (r *Registry) queryFamily(f *family, name string, sel alert.Matchers, fn Func, window time.Duration, now time.Time) []Result {
 	if f.provider != "" && fn == Last && window <= 0 {
 		if res, ok := r.askProvider(f.provider, name, sel); ok {
 			return res

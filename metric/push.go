@@ -19,7 +19,9 @@ const maxFuture = time.Minute
 // included) and Last is the latest pushed value by sample time. A zero at
 // means now. It fails with ErrInvalidName, ErrInvalidLabel, ErrInvalidValue,
 // ErrInvalidTime (older than the retention, or more than a minute ahead) or
-// ErrKindConflict (the name is a counter or histogram, or error_rate).
+// ErrKindConflict (the name is a counter or histogram). Pushing error_rate
+// is allowed: pushed series answer for their labels, and the value derived
+// from recorded requests still answers for the others.
 func (r *Registry) Push(name string, labels alert.Labels, value float64, at time.Time) error {
 	if err := validName(name); err != nil {
 		return err

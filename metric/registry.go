@@ -198,7 +198,9 @@ func (r *Registry) getSeries(name string, kind Kind, labels alert.Labels, so ser
 	if err := validName(name); err != nil {
 		return nil, err
 	}
-	if name == NameErrorRate {
+	if name == NameErrorRate && kind != KindGauge {
+		// error_rate is derived from request_count and errors; it may only
+		// be pushed (a gauge), which then answers for the pushed labels.
 		return nil, fmt.Errorf("%w: %s is derived from request_count and errors", ErrKindConflict, name)
 	}
 	if err := validLabels(labels); err != nil {

@@ -393,8 +393,45 @@ func TestErrorRate(t *testing.T) {
 	require.Equal(t, 14.0, v)
 	// The built-in names can't be pushed as gauges.
 	require.ErrorIs(t, b.reg.Push(NameRequestCount, nil, 1, time.Time{}), ErrKindConflict)
-	require.ErrorIs(t, b.reg.Push(NameErrorRate, nil, 1, time.Time{}), ErrKindConflict)
 	require.Same(t, b.reg.Requests(alert.Labels{"tool": "api"}), b.reg.Requests(api))
+}
+
+func TestPush_ErrorRate(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	reg := NewRegistry(&Options{Now: func() time.Time { return now }, NoRuntime: true})
+	defer reg.Close()
+	// Recorded requests derive error_rate for tool=a.
+	for i := range 10 {
+		reg.Requests(alert.Labels{"tool": "a"}).Record(time.Millisecond, i < 5)
+	}
+	// A pushed error_rate (the README's first steps) answers for its labels.
+	require.NoError(t, reg.Push(NameErrorRate, nil, 0.2, now))
+	res := reg.Query(NameErrorRate, nil, Last, 0, now)
+	require.Len(t, res, 2)
+	byTool := map[string]float64{}
+	for _, r := range res {
+		byTool[r.Labels["tool"]] = r.Value
+	}
+	require.InDelta(t, 0.2, byTool[""], 1e-9)
+	require.InDelta(t, 0.5, byTool["a"], 1e-9)
+	// A pushed series with the same labels as a derived one wins.
+	require.NoError(t, reg.Push(NameErrorRate, alert.Labels{"tool": "a"}, 0.01, now))
+	res = reg.Query(NameErrorRate, alert.Matchers{mustMatcher(t, "tool", "a")}, Last, 0, now)
+	require.Len(t, res, 1)
+	require.InDelta(t, 0.01, res[0].Value, 1e-9)
+	// Pushing zero clears it.
+	require.NoError(t, reg.Push(NameErrorRate, nil, 0, now))
+	res = reg.Query(NameErrorRate, alert.Matchers{mustMatcher(t, "tool", "")}, Last, 0, now)
+	require.Len(t, res, 1)
+	require.Zero(t, res[0].Value)
+}
+
+func mustMatcher(t *testing.T, name, value string) alert.Matcher {
+	t.Helper()
+	m, err := alert.NewMatcher(name, alert.MatchEqual, value)
+	require.NoError(t, err)
+	return m
 }
 
 func TestPush(t *testing.T) {
