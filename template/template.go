@@ -12,17 +12,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"text/template"
 	"time"
 	"unicode/utf8"
 
 	"github.com/klaxonhq/klaxon/alert"
 )
-
-// Failures counts templates that failed to render at runtime (each fell
-// back to a built-in text). The engine exports it as a metric.
-var Failures atomic.Int64
 
 // Funcs returns the helper functions available in every template:
 //
