@@ -13,9 +13,8 @@ import (
 
 // MCP method names the middleware treats specially.
 const (
-	MethodCallTool   = "tools/call"
-	MethodListTools  = "tools/list"
-	MethodInitialize = "initialize"
+	MethodCallTool  = "tools/call"
+	MethodListTools = "tools/list"
 )
 
 // PanicMessage is the text of the tool result (isError) that answers a
@@ -24,18 +23,21 @@ const (
 const PanicMessage = "internal error: the tool failed unexpectedly"
 
 // Instrument adds the recording middleware to server and returns its
-// recorder. Call it before the server accepts sessions. opts may be nil.
+// recorder, which also counts the server's sessions (WatchServer). Call
+// it before the server accepts sessions. opts may be nil.
 //
 //	rec := mcp.Instrument(server, engine.Metrics(), nil)
 func Instrument(server *sdk.Server, reg *metric.Registry, opts *Options) *Recorder {
 	r := NewRecorder(reg, opts)
+	r.WatchServer(server)
 	server.AddReceivingMiddleware(r.Middleware())
 	return r
 }
 
 // Middleware returns go-sdk receiving middleware that records every request
 // the server handles (see Recorder), recovers panics of handlers, and
-// watches sessions and tools/list answers. Install it outermost (first in
+// watches tools/list answers. Sessions are counted by WatchServer, which
+// Instrument calls. Install it outermost (first in
 // AddReceivingMiddleware) so it also sees errors of inner middleware.
 //
 // What counts as failed: a JSON-RPC error, and a tools/call result with
@@ -89,10 +91,6 @@ func (r *Recorder) Middleware() sdk.Middleware {
 				if err == nil {
 					r.observeList(req, res)
 				}
-			case MethodInitialize:
-				if err == nil {
-					r.watchSession(req)
-				}
 			}
 			call.End(failed)
 			return res, err
@@ -120,23 +118,4 @@ func (r *Recorder) observeList(req sdk.Request, res sdk.Result) {
 		}
 	}
 	r.ToolsListed(names, complete)
-}
-
-// watchSession counts the session that just initialized and uncounts it
-// when its connection closes. The waiting goroutine lives exactly as long
-// as the session.
-func (r *Recorder) watchSession(req sdk.Request) {
-	ss, ok := req.GetSession().(*sdk.ServerSession)
-	if !ok || ss == nil {
-		return
-	}
-	if _, loaded := r.seen.LoadOrStore(ss, struct{}{}); loaded {
-		return
-	}
-	r.SessionOpened()
-	go func() {
-		_ = ss.Wait()
-		r.seen.Delete(ss)
-		r.SessionClosed()
-	}()
 }

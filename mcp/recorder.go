@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/metric"
 )
@@ -74,18 +76,16 @@ type Recorder struct {
 	active   *metric.Gauge
 	sessions *metric.Gauge
 	open     atomic.Int64
-	// seen holds the server sessions being counted (go-sdk), so a second
-	// initialize on one session does not count it twice.
-	seen sync.Map
 
 	// methods and tools are copy-on-write maps read without a lock on the
 	// hot path; mu serialises writers (first sight of a name).
 	methods atomic.Pointer[map[string]*handles]
 	tools   atomic.Pointer[map[string]*handles]
 
-	// mu guards the write side of methods and tools, and listed.
-	mu     sync.Mutex
-	listed map[string]*metric.Gauge
+	// mu guards the write side of methods and tools, listed and servers.
+	mu      sync.Mutex
+	listed  map[string]*metric.Gauge
+	servers []*sdk.Server
 }
 
 // handles are the pre-resolved series of one (method, tool) pair.
@@ -116,8 +116,7 @@ func NewRecorder(reg *metric.Registry, opts *Options) *Recorder {
 	}
 	r.active = reg.Gauge(metric.NameActiveConnections, nil)
 	r.sessions = reg.Gauge(NameSessions, nil)
-	r.active.Add(0)
-	r.sessions.Add(0)
+	r.publishSessions()
 	empty := map[string]*handles{}
 	r.methods.Store(&empty)
 	empty2 := map[string]*handles{}
@@ -236,22 +235,47 @@ func (r *Recorder) slow(p *atomic.Pointer[map[string]*handles], name string, lab
 	return h
 }
 
-// SessionOpened counts a new session (active_connections and mcp_sessions).
+// SessionOpened counts a new session of a server the recorder does not
+// watch (the mcpgo adapter calls it).
 func (r *Recorder) SessionOpened() {
 	r.open.Add(1)
-	r.active.Add(1)
-	r.sessions.Add(1)
+	r.publishSessions()
 }
 
-// SessionClosed counts a session that ended.
+// SessionClosed counts a session SessionOpened counted that ended.
 func (r *Recorder) SessionClosed() {
 	r.open.Add(-1)
-	r.active.Add(-1)
-	r.sessions.Add(-1)
+	r.publishSessions()
 }
 
-// Sessions returns the number of open sessions.
-func (r *Recorder) Sessions() int64 { return r.open.Load() }
+// WatchServer counts the open sessions of a go-sdk server in
+// active_connections and mcp_sessions. The count is taken whenever the
+// registry collects (every evaluation) and when Sessions is called, so the
+// request path pays nothing for it; this also counts sessions of the
+// sessionless protocol (server/discover), which never call initialize.
+func (r *Recorder) WatchServer(s *sdk.Server) {
+	r.mu.Lock()
+	r.servers = append(r.servers, s)
+	r.mu.Unlock()
+	r.publishSessions()
+}
+
+// Sessions returns the number of open sessions, and publishes it.
+func (r *Recorder) Sessions() int64 { return r.publishSessions() }
+
+func (r *Recorder) publishSessions() int64 {
+	n := r.open.Load()
+	r.mu.Lock()
+	for _, s := range r.servers {
+		for range s.Sessions() {
+			n++
+		}
+	}
+	r.mu.Unlock()
+	r.active.Set(float64(n))
+	r.sessions.Set(float64(n))
+	return n
+}
 
 // ToolsListed records the tools a tools/list answer showed: each gets
 // tool_listed 1. When complete is true (the answer was the whole list, not
@@ -285,9 +309,10 @@ func (r *Recorder) ToolsListed(names []string, complete bool) {
 	}
 }
 
-// publish sets every requests_in_flight gauge to its current count and
-// returns their sum.
+// publish sets the session gauges and every requests_in_flight gauge to
+// their current counts and returns the sum of requests in flight.
 func (r *Recorder) publish() float64 {
+	r.publishSessions()
 	var total int64
 	for _, p := range []*atomic.Pointer[map[string]*handles]{&r.methods, &r.tools} {
 		for _, h := range *p.Load() {
