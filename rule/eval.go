@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"maps"
 	"reflect"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -118,6 +119,11 @@ type Evaluator struct {
 	retired []retiredSeries
 	cycle   uint64
 	buf     []sample // scratch for and/or evaluation, reset per rule
+	// memo holds this cycle's query answers: rules that ask the same
+	// question (many thresholds on one metric) share one Querier call.
+	memo map[memoKey][]metric.Result
+	// selKeys caches each query node's selector text (reset by SetRules).
+	selKeys map[*Query]string
 	lastN   int      // results of the previous cycle, to size the next
 }
 
@@ -262,6 +268,7 @@ func (e *Evaluator) SetRules(rules []*Rule) error {
 		}
 	}
 	e.rules = next
+	e.selKeys = map[*Query]string{}
 	return nil
 }
 
@@ -318,6 +325,11 @@ func (e *Evaluator) EvalAppend(dst []Result, now time.Time) []Result {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.cycle++
+	if e.memo == nil {
+		e.memo = map[memoKey][]metric.Result{}
+		e.selKeys = map[*Query]string{}
+	}
+	clear(e.memo)
 	out := dst
 	if dst == nil {
 		out = make([]Result, 0, e.lastN+8)
@@ -410,11 +422,51 @@ func (c *compiled) sweepKnown(cycle uint64) {
 	}
 }
 
+// memoKey identifies a query within one cycle.
+type memoKey struct {
+	metric, sel string
+	fn          metric.Func
+	window      time.Duration
+}
+
+// query asks the Querier once per cycle for each distinct question. Must
+// hold e.mu.
+func (e *Evaluator) query(q *Query, fn metric.Func, now time.Time) []metric.Result {
+	if e.memo == nil {
+		e.memo = map[memoKey][]metric.Result{}
+		e.selKeys = map[*Query]string{}
+	}
+	sk, ok := e.selKeys[q]
+	if !ok {
+		sk = selectorKey(q.Matchers)
+		e.selKeys[q] = sk
+	}
+	k := memoKey{metric: q.Metric, sel: sk, fn: fn, window: q.Window}
+	if r, ok := e.memo[k]; ok {
+		return r
+	}
+	r := e.q.Query(q.Metric, q.Matchers, fn, q.Window, now)
+	e.memo[k] = r
+	return r
+}
+
+func selectorKey(ms alert.Matchers) string {
+	if len(ms) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, m := range ms {
+		b.WriteString(m.String())
+		b.WriteByte(',')
+	}
+	return b.String()
+}
+
 // observeCompare is the fast path for a rule whose condition is one
 // comparison: results go straight to the series without building a vector.
 func (e *Evaluator) observeCompare(c *compiled, cmp *Compare, now time.Time) {
 	q := &cmp.Query
-	for _, r := range e.q.Query(q.Metric, q.Matchers, q.Func, q.Window, now) {
+	for _, r := range e.query(q, q.Func, now) {
 		breach := cmp.Op.Apply(r.Value, cmp.Value)
 		if !breach && len(c.list) == 0 {
 			continue // nothing tracked, nothing to start
@@ -652,7 +704,7 @@ func (e *Evaluator) eval(c *compiled, x Expr, now time.Time) (int, int) {
 			return start, start
 		}
 		q := &x.Query
-		for _, r := range e.q.Query(q.Metric, q.Matchers, q.Func, q.Window, now) {
+		for _, r := range e.query(q, q.Func, now) {
 			e.buf = append(e.buf, sample{labels: r.Labels, k: e.know(c, r.Labels), value: r.Value,
 				breach: x.Op.Apply(r.Value, x.Value), meta: r.Metadata})
 		}
@@ -667,7 +719,7 @@ func (e *Evaluator) eval(c *compiled, x Expr, now time.Time) (int, int) {
 			fn = metric.Count
 		}
 		present := false
-		for _, r := range e.q.Query(x.Query.Metric, x.Query.Matchers, fn, x.Query.Window, now) {
+		for _, r := range e.query(&x.Query, fn, now) {
 			if fn == metric.Last || r.Value > 0 {
 				present = true
 				break
