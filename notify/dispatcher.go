@@ -135,13 +135,17 @@ func (d *Dispatcher) Owner() string { return d.owner }
 // or for unknown channels are left to the sweep. It never blocks.
 func (d *Dispatcher) Enqueue(recs []*store.Notification) {
 	now := d.now()
+	byWorker := map[*worker][]*store.Notification{}
 	for _, r := range recs {
 		w := d.workers[r.Channel]
 		if w == nil || r.LockedBy != d.owner || r.NextAttemptAt.After(now) {
 			d.kickSweep(r.NextAttemptAt)
 			continue
 		}
-		w.push(r)
+		byWorker[w] = append(byWorker[w], r)
+	}
+	for w, rs := range byWorker {
+		w.push(rs...)
 	}
 }
 
@@ -259,12 +263,16 @@ func (d *Dispatcher) sweep(ctx context.Context) time.Time {
 			}
 			return time.Time{}
 		}
+		byWorker := map[*worker][]*store.Notification{}
 		for _, r := range recs {
 			if w := d.workers[r.Channel]; w != nil {
-				w.push(r)
+				byWorker[w] = append(byWorker[w], r)
 				continue
 			}
 			d.results <- d.unknownChannel(r, now)
+		}
+		for w, rs := range byWorker {
+			w.push(rs...)
 		}
 		if len(recs) < batch {
 			break

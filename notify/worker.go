@@ -74,17 +74,24 @@ func newWorker(d *Dispatcher, c ChannelConfig, failures uint32, openFor time.Dur
 	return w
 }
 
-// push adds a leased record unless it is already held.
-func (w *worker) push(r *store.Notification) {
+// push adds leased records (unless already held) and wakes a sender once
+// they are all queued, so records of one group are taken together.
+func (w *worker) push(recs ...*store.Notification) {
 	w.mu.Lock()
-	if w.held[r.ID] {
-		w.mu.Unlock()
-		return
+	added := false
+	for _, r := range recs {
+		if w.held[r.ID] {
+			continue
+		}
+		w.held[r.ID] = true
+		heap.Push(&w.queue, r)
+		added = true
 	}
-	w.held[r.ID] = true
-	heap.Push(&w.queue, r)
 	w.health.Pending = len(w.held)
 	w.mu.Unlock()
+	if !added {
+		return
+	}
 	select {
 	case w.wake <- struct{}{}:
 	default:
