@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/klaxonhq/klaxon/e2e/klaxontest"
+)
+
+// errAssertion marks a failed check (lost or duplicated notifications, a
+// retry sooner than allowed): the harness exits 1.
+var errAssertion = errors.New("assertion failed")
+
+// perfResult is one run of the latency, throughput and footprint measurement.
+type perfResult struct {
+	Latency        latencyStats  `json:"latency"`
+	Alerts         int           `json:"alerts"`
+	ThroughputTime time.Duration `json:"throughput_ns"`
+	AlertsPerSec   float64       `json:"alerts_per_sec"`
+	Duplicates     int           `json:"duplicates"`
+	Missing        int           `json:"missing"`
+	PeakRSS        int64         `json:"peak_rss_bytes"`
+	IdleCPU        float64       `json:"idle_cpu_percent"`
+	IdleWindow     time.Duration `json:"idle_window_ns"`
+}
+
+// runPerf measures one run on a fresh klaxon.
+func runPerf(ctx context.Context, o *options, run int) (perfResult, error) {
+	var res perfResult
+	r, err := startRig(ctx, o, rigConfig{retry: defaultRetry})
+	if err != nil {
+		return res, err
+	}
+	defer r.close()
+
+	// Warm-up: connections, caches, SQLite pages; not measured.
+	if _, err := latency(ctx, r, fmt.Sprintf("w%d", run), o.warmup); err != nil {
+		return res, fmt.Errorf("warm-up: %w", err)
+	}
+	lat, err := latency(ctx, r, fmt.Sprintf("l%d", run), o.latencyN)
+	if err != nil {
+		return res, err
+	}
+	res.Latency = summarize(lat)
+	o.logf("run %d: latency p50 %s p99 %s", run, ms(res.Latency.P50), ms(res.Latency.P99))
+
+	before := r.recv.Count(klaxontest.TypeActive)
+	elapsed, ids, err := throughput(ctx, r, o, fmt.Sprintf("t%d", run), o.alerts, before)
+	if err != nil {
+		return res, err
+	}
+	v := r.recv.Check(klaxontest.TypeActive, ids)
+	res.Alerts, res.ThroughputTime = len(ids), elapsed
+	res.AlertsPerSec = float64(len(ids)) / elapsed.Seconds()
+	res.Duplicates, res.Missing = v.Duplicates, len(v.Missing)
+	o.logf("run %d: %d alerts in %s (%s)", run, len(ids), elapsed.Round(time.Millisecond), v)
+
+	time.Sleep(o.settle)
+	st0, err := klaxontest.ReadProcStat(r.proc.Pid())
+	if err != nil {
+		return res, err
+	}
+	res.PeakRSS = st0.PeakRSS
+	t0 := time.Now()
+	select {
+	case <-time.After(o.idle):
+	case <-ctx.Done():
+		return res, context.Cause(ctx)
+	}
+	st1, err := klaxontest.ReadProcStat(r.proc.Pid())
+	if err != nil {
+		return res, err
+	}
+	res.IdleWindow = time.Since(t0)
+	res.IdleCPU = 100 * float64(st1.CPU-st0.CPU) / float64(res.IdleWindow)
+	res.PeakRSS = max(res.PeakRSS, st1.PeakRSS)
+	o.logf("run %d: peak RSS %s, idle CPU %.2f%%", run, mb(res.PeakRSS), res.IdleCPU)
+	if v.Duplicates != 0 || len(v.Missing) != 0 {
+		return res, fmt.Errorf("%w: throughput run %d: %s", errAssertion, run, v)
+	}
+	return res, nil
+}
+
+// latency posts n alerts one at a time and returns, for each, the time from
+// sending the POST to the receiver reading the webhook.
+func latency(ctx context.Context, r *rig, prefix string, n int) ([]time.Duration, error) {
+	out := make([]time.Duration, 0, n)
+	for i := range n {
+		batch, ids := alerts(prefix, i, 1)
+		start := time.Now()
+		if _, err := r.api.PushAlerts(ctx, batch); err != nil {
+			return nil, fmt.Errorf("push %s: %w", ids[0], err)
+		}
+		d, err := awaitArrival(ctx, r, ids[0], 30*time.Second)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d.At.Sub(start))
+	}
+	return out, nil
+}
+
+// awaitArrival waits for the firing webhook of the alert named id.
+func awaitArrival(ctx context.Context, r *rig, id string, limit time.Duration) (*klaxontest.Delivery, error) {
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	for {
+		select {
+		case d := <-r.arrivals:
+			if d.Type != klaxontest.TypeActive {
+				continue
+			}
+			for _, a := range d.Alerts {
+				if a.Labels["id"] == id {
+					return d, nil
+				}
+			}
+		case <-timer.C:
+			return nil, fmt.Errorf("%w: alert %s did not arrive within %s", errAssertion, id, limit)
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
+}
+
+// throughput posts n alerts in batches from concurrent posters and returns
+// the time from the first POST to the last receipt. before is the number of
+// distinct alerts the receiver had already seen.
+func throughput(ctx context.Context, r *rig, o *options, prefix string, n, before int) (time.Duration, []string, error) {
+	all, ids := alerts(prefix, 0, n)
+	batches := make(chan []klaxontest.PushAlert, n/o.batch+1)
+	for i := 0; i < n; i += o.batch {
+		batches <- all[i:min(i+o.batch, n)]
+	}
+	close(batches)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	start := time.Now()
+	for range o.posters {
+		wg.Go(func() {
+			for b := range batches {
+				if _, err := r.api.PushAlerts(ctx, b); err != nil {
+					mu.Lock()
+					first = cmpErr(first, err)
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return 0, nil, fmt.Errorf("push: %w", first)
+	}
+	wctx, cancel := context.WithTimeout(ctx, o.deadline)
+	defer cancel()
+	if err := r.recv.Wait(wctx, klaxontest.TypeActive, before+n); err != nil {
+		return 0, ids, fmt.Errorf("%w: %w", errAssertion, err)
+	}
+	return r.recv.Stats().Last.Sub(start), ids, nil
+}
+
+func cmpErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
