@@ -23,7 +23,7 @@ import (
 //
 //	humanize 1234567      -> "1.235M"     (SI prefixes, 4 significant digits)
 //	humanizeDuration 95   -> "1m 35s"     (seconds, or a time.Duration)
-//	percent 0.125         -> "12.5%"
+//	percent 0.125         -> "12.5%"      (at most two decimals)
 //	joinLabels .Labels    -> `env="prod", tool="search"`
 //	join ", " .List       -> items joined
 //	truncate 20 .Summary  -> at most 20 characters, with "…"
@@ -143,13 +143,21 @@ func HumanizeDuration(v any) string {
 	return strings.Join(parts, " ")
 }
 
-// Percent prints a fraction as a percentage: 0.125 -> "12.5%".
+// Percent prints a fraction as a percentage with at most two decimals:
+// 0.125 -> "12.5%", 0.1883408 -> "18.83%".
 func Percent(v any) string {
 	f, ok := toFloat(v)
 	if !ok {
 		return fmt.Sprint(v)
 	}
-	return strconv.FormatFloat(f*100, 'f', -1, 64) + "%"
+	p := strconv.FormatFloat(f*100, 'f', 2, 64)
+	if strings.Contains(p, ".") {
+		p = strings.TrimSuffix(strings.TrimRight(p, "0"), ".")
+	}
+	if p == "-0" {
+		p = "0"
+	}
+	return p + "%"
 }
 
 // JoinLabels prints labels as name="value" pairs in name order.

@@ -1,6 +1,7 @@
 package template_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +55,9 @@ func TestPercentJoinTruncate(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, "12.5%", template.Percent(0.125))
 	require.Equal(t, "100%", template.Percent(1))
+	require.Equal(t, "18.83%", template.Percent(0.1883408071748879), "two decimals at most")
+	require.Equal(t, "0%", template.Percent(-0.000001))
+	require.Equal(t, "NaN%", template.Percent(math.NaN()))
 	require.Equal(t, `env="prod", tool="search"`, template.JoinLabels(map[string]string{"tool": "search", "env": "prod"}))
 	require.Equal(t, "", template.JoinLabels(nil))
 	require.Equal(t, "héllo…", template.Truncate(6, "héllo wörld"), "counts runes, not bytes")
