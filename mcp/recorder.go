@@ -129,6 +129,9 @@ func NewRecorder(reg *metric.Registry, opts *Options) *Recorder {
 	return r
 }
 
+// Logger returns the logger of Options.Logger (discarding by default).
+func (r *Recorder) Logger() *slog.Logger { return r.log }
+
 // Registry returns the registry the recorder writes into.
 func (r *Recorder) Registry() *metric.Registry { return r.reg }
 

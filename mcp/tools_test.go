@@ -72,7 +72,7 @@ func TestServer_Tools(t *testing.T) {
 		name string
 		http bool
 	}{
-		{name: "embedded"},          // the tools act on an embedded *klaxon.Engine
+		{name: "embedded"},         // the tools act on an embedded *klaxon.Engine
 		{name: "http", http: true}, // the tools act on a running klaxon over its API
 	} {
 		t.Run(tc.name, func(t *testing.T) {
