@@ -66,9 +66,14 @@
 //
 // # Cost
 //
-// Recording a request takes two map reads without a lock (copy-on-write
-// maps of pre-resolved handles), two clock reads and a few atomic
-// operations; it allocates nothing. See the package benchmarks.
+// Recording a request takes one map read without a lock (a copy-on-write
+// map of pre-resolved handles per method and per tool), two clock reads and
+// a few atomic operations; it allocates nothing and takes no lock.
+// Requests in flight and sessions are published to their gauges when the
+// registry collects, not on the request path. On the 2-core development VM
+// (kvm-clock, where time.Now plus time.Since alone cost about 95 ns) the
+// middleware costs about 180 ns per request, about 85 ns of it recording.
+// See BenchmarkMiddleware and BenchmarkClock.
 //
 // # Rules
 //
