@@ -69,7 +69,13 @@ func buildChannel(c *config.Channel, log *slog.Logger) (notify.ChannelConfig, er
 	if !ok {
 		return notify.ChannelConfig{}, fmt.Errorf("channel %q: unknown type %q", c.Name, c.Type)
 	}
-	ch, err := t.build(c.Name, c.Config, log.With("channel", c.Name))
+	cfg := c.Config
+	if cfg == nil {
+		// A channel with no keys of its own (the embedded default's
+		// console) takes its type's defaults.
+		cfg = t.newConfig()
+	}
+	ch, err := t.build(c.Name, cfg, log.With("channel", c.Name))
 	if err != nil {
 		return notify.ChannelConfig{}, fmt.Errorf("channel %q: %w", c.Name, err)
 	}

@@ -46,6 +46,7 @@ type Engine struct {
 	channels map[string]notify.ChannelConfig
 	interval time.Duration
 	evalDur  prometheus.Histogram
+	tmpl     *templateGuard
 
 	// mu guards addr and health alerts.
 	mu       sync.Mutex
@@ -87,6 +88,7 @@ func New(opts ...Option) (*Engine, error) {
 		pr.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		reg, s.gatherer = pr, pr
 	}
+	e.tmpl = newTemplateGuard(reg)
 
 	// Metrics and rules.
 	dataDir := cmp.Or(s.dataDir, "./klaxon-data")

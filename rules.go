@@ -110,8 +110,7 @@ func (e *Engine) render(a *alert.Alert) {
 func (e *Engine) exec(t *template.Template, data any, a *alert.Alert) string {
 	var b bytes.Buffer
 	if err := t.Execute(&b, data); err != nil {
-		e.log.Warn("render rule template; using the built-in text", "template", t.Name(), "err", err)
-		ktemplate.Failures.Add(1)
+		e.templateFailed(t.Name(), a, err)
 		return fallbackSummary(a, e.rules[a.RuleID])
 	}
 	return b.String()

@@ -2,7 +2,10 @@ package klaxon
 
 import (
 	"context"
+	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/lifecycle"
@@ -22,6 +25,10 @@ func (e *Engine) selfAlertLoop(ctx context.Context) {
 		case h := <-e.selfq:
 			if err := e.selfAlert(ctx, h); err != nil && ctx.Err() == nil {
 				e.log.Error("raise self-alert", "channel", h.Name, "err", err)
+			}
+		case f := <-e.tmpl.q:
+			if err := e.raiseTemplateFailed(ctx, f); err != nil && ctx.Err() == nil {
+				e.log.Error("raise self-alert", "template", f.name, "err", err)
 			}
 		}
 	}
@@ -52,6 +59,87 @@ func (e *Engine) selfAlert(ctx context.Context, h notify.ChannelHealth) error {
 		// It stays open while the channel is unhealthy; markOK resolves it.
 		EndsAt:   e.now().Add(24 * time.Hour),
 		Channels: others,
+	}})
+	return err
+}
+
+// TemplateFailedName is the alertname of the alert klaxon raises about
+// itself when a rule's summary or description template fails to render at
+// runtime. The notification still goes out with a built-in text; this alert
+// (severity medium, label template=NAME) says which template to fix. It is
+// raised at most once an hour per template and resolves by itself a day
+// after the last failure.
+const TemplateFailedName = "klaxon_template_failed"
+
+// templateRaiseEvery bounds how often one failing template re-raises (and
+// so extends) its self-alert.
+const templateRaiseEvery = time.Hour
+
+// templateFailure is one runtime template failure waiting to be raised.
+type templateFailure struct {
+	name, ruleID, err string
+}
+
+// templateGuard counts runtime template failures and queues self-alerts
+// about them. Rendering happens inside the lifecycle's transitions, so the
+// self-alert cannot be pushed from there: it is queued and pushed by
+// selfAlertLoop.
+type templateGuard struct {
+	failures prometheus.Counter
+	q        chan templateFailure
+
+	// mu guards raised.
+	mu     sync.Mutex
+	raised map[string]time.Time
+}
+
+func newTemplateGuard(reg prometheus.Registerer) *templateGuard {
+	g := &templateGuard{
+		failures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "klaxon_template_failures_total",
+			Help: "Templates that failed to render at runtime; each notification went out with a built-in text instead.",
+		}),
+		q:      make(chan templateFailure, 64),
+		raised: map[string]time.Time{},
+	}
+	reg.MustRegister(g.failures)
+	return g
+}
+
+// templateFailed logs and counts a template that failed on a, and queues a
+// self-alert about it unless one was raised for the same template within
+// templateRaiseEvery.
+func (e *Engine) templateFailed(name string, a *alert.Alert, err error) {
+	e.log.Warn("render rule template; using the built-in text", "template", name, "rule", a.RuleID, "err", err)
+	g := e.tmpl
+	g.failures.Inc()
+	now := e.now()
+	g.mu.Lock()
+	last, seen := g.raised[name]
+	if seen && now.Sub(last) < templateRaiseEvery {
+		g.mu.Unlock()
+		return
+	}
+	g.raised[name] = now
+	g.mu.Unlock()
+	select {
+	case g.q <- templateFailure{name: name, ruleID: a.RuleID, err: err.Error()}:
+	default:
+		// The queue is full of other failures: forget this raise so the
+		// next failure of the template tries again.
+		g.mu.Lock()
+		delete(g.raised, name)
+		g.mu.Unlock()
+	}
+}
+
+func (e *Engine) raiseTemplateFailed(ctx context.Context, f templateFailure) error {
+	_, err := e.manager.Push(ctx, []lifecycle.Pushed{{
+		Labels:      alert.Labels{"alertname": TemplateFailedName, "template": f.name, "source": "klaxon"},
+		Severity:    alert.Medium,
+		Summary:     "Template " + f.name + " fails to render",
+		Description: "Notifications of rule " + f.ruleID + " go out with a built-in text until the template is fixed: " + f.err,
+		EndsAt:      e.now().Add(24 * time.Hour),
 	}})
 	return err
 }

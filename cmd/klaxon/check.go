@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,6 +12,7 @@ import (
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/internal/version"
 	"github.com/klaxonhq/klaxon/notify"
+	"github.com/klaxonhq/klaxon/store"
 )
 
 func newCheckConfigCmd(getenv func(string) string) *cobra.Command {
@@ -22,12 +24,19 @@ func newCheckConfigCmd(getenv func(string) string) *cobra.Command {
 			_, err := klaxon.LoadConfig(args[0], getenv)
 			if err != nil {
 				printProblems(cmd, err)
-				return exitCode(1)
+				return fail(cmd, 1)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "ok")
 			return nil
 		},
 	}
+}
+
+// fail ends cmd with an exit status after it printed what went wrong
+// itself, so cobra does not add "Error: exit status N".
+func fail(cmd *cobra.Command, code int) error {
+	cmd.SilenceErrors = true
+	return exitCode(code)
 }
 
 // printProblems prints config problems one per line, or the error itself.
@@ -57,7 +66,7 @@ func newTestChannelCmd(getenv func(string) string) *cobra.Command {
 				cfg, err := klaxon.LoadConfig(file, getenv)
 				if err != nil {
 					printProblems(cmd, err)
-					return exitCode(1)
+					return fail(cmd, 1)
 				}
 				opts = append(opts, klaxon.WithConfig(cfg))
 			}
@@ -70,9 +79,17 @@ func newTestChannelCmd(getenv func(string) string) *cobra.Command {
 			start := time.Now()
 			rc, err := eng.TestChannel(ctx, args[0])
 			elapsed := time.Since(start).Round(time.Millisecond)
+			if errors.Is(err, store.ErrNotFound) {
+				var known []string
+				for _, h := range eng.Channels() {
+					known = append(known, h.Name)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "channel %s is not configured (known: %s)\n", args[0], strings.Join(known, ", "))
+				return fail(cmd, 1)
+			}
 			if err != nil {
 				fmt.Fprintf(cmd.ErrOrStderr(), "channel %s: FAILED after %s: %s\n", args[0], elapsed, notify.Describe(err))
-				return exitCode(1)
+				return fail(cmd, 1)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "channel %s: ok in %s", args[0], elapsed)
 			if rc.StatusCode != 0 {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -19,17 +18,19 @@ import (
 // client talks to a running klaxon's HTTP API.
 type client struct {
 	base   string
-	token  string
 	output string
+	getenv func(string) string
 	http   *http.Client
 }
 
 func addClientCommands(root *cobra.Command, getenv func(string) string) {
-	c := &client{http: &http.Client{Timeout: 30 * time.Second}}
+	c := &client{getenv: getenv, http: &http.Client{Timeout: 30 * time.Second}}
+	// main prints a command's error once ("klaxon: ..."); cobra printing it
+	// too ("Error: ...") showed every error twice.
+	root.SilenceErrors = true
 	pf := root.PersistentFlags()
 	pf.StringVar(&c.base, "url", "http://127.0.0.1:9095", "klaxon API base URL")
 	pf.StringVarP(&c.output, "output", "o", "table", "output format: table or json")
-	cobra.OnInitialize(func() { c.token = getenv("KLAXON_API_TOKEN") })
 
 	alerts := &cobra.Command{
 		Use:   "alerts",
@@ -45,7 +46,7 @@ func addClientCommands(root *cobra.Command, getenv func(string) string) {
 			var res struct {
 				Alerts []map[string]any `json:"alerts"`
 			}
-			raw, err := c.do(cmd, http.MethodGet, "/api/v1/alerts?"+q.Encode(), nil, &res)
+			raw, err := c.do(cmd, http.MethodGet, withQuery("/api/v1/alerts", q), nil, &res)
 			if err != nil {
 				return err
 			}
@@ -66,7 +67,7 @@ func addClientCommands(root *cobra.Command, getenv func(string) string) {
 			by, _ := cmd.Flags().GetString("by")
 			comment, _ := cmd.Flags().GetString("comment")
 			if by == "" {
-				by = os.Getenv("USER")
+				by = c.getenv("USER")
 			}
 			return c.alertAction(cmd, args[0], "ack", map[string]string{"by": by, "comment": comment})
 		},
@@ -176,7 +177,7 @@ func addClientCommands(root *cobra.Command, getenv func(string) string) {
 			var res struct {
 				Deliveries []map[string]any `json:"deliveries"`
 			}
-			raw, err := c.do(cmd, http.MethodGet, "/api/v1/deliveries?"+q.Encode(), nil, &res)
+			raw, err := c.do(cmd, http.MethodGet, withQuery("/api/v1/deliveries", q), nil, &res)
 			if err != nil {
 				return err
 			}
@@ -202,7 +203,7 @@ func newSilenceCmd(c *client) *cobra.Command {
 			by, _ := cmd.Flags().GetString("by")
 			comment, _ := cmd.Flags().GetString("comment")
 			if by == "" {
-				by = os.Getenv("USER")
+				by = c.getenv("USER")
 			}
 			var ms []map[string]string
 			for _, a := range args {
@@ -291,8 +292,10 @@ func (c *client) do(cmd *cobra.Command, method, path string, body, out any) ([]b
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
+	// The token is read per request, not in cobra.OnInitialize: that hook
+	// is process-global and would run for every root command ever built.
+	if token := c.getenv("KLAXON_API_TOKEN"); token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -339,6 +342,14 @@ func (c *client) print(cmd *cobra.Command, raw []byte, header []string, rows [][
 		return tw.Flush()
 	}
 	return fmt.Errorf("--output: want table or json, got %q", c.output)
+}
+
+// withQuery appends q to path, leaving out an empty "?".
+func withQuery(path string, q url.Values) string {
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
 }
 
 func rows(list []map[string]any, f func(map[string]any) []string) [][]string {

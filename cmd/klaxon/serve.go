@@ -36,7 +36,7 @@ MCP_ALERT_* environment variables describe.`,
 				cfg, err := klaxon.LoadConfig(file, getenv)
 				if err != nil {
 					printProblems(cmd, err)
-					return exitCode(1)
+					return fail(cmd, 1)
 				}
 				opts = append(opts, klaxon.WithConfig(cfg))
 			} else {
@@ -52,7 +52,10 @@ MCP_ALERT_* environment variables describe.`,
 			opts = append(opts, klaxon.WithListen(l))
 			eng, err := klaxon.New(opts...)
 			if err != nil {
-				return err
+				// Configuration problems (MCP_ALERT_* variables among them)
+				// one per line, naming what is wrong.
+				printProblems(cmd, err)
+				return fail(cmd, 1)
 			}
 			go func() {
 				<-eng.Ready()
@@ -91,6 +94,10 @@ func embeddedDefault() *config.Config {
 	if len(cfg.Rules) == 0 {
 		cfg.Rules = runtimeRules()
 	}
+	// No routes, so that FromEnv's default routes cover the console and
+	// every MCP_ALERT_* channel (Default's own route only reaches the
+	// console, and ApplyEnv keeps existing routes).
+	cfg.Routes = nil
 	return cfg
 }
 
