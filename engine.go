@@ -172,6 +172,7 @@ func New(opts ...Option) (*Engine, error) {
 	e.manager, err = lifecycle.New(ctx, lifecycle.Options{
 		Store: e.st, Routes: routes, Now: e.now, Logger: e.log, Owner: owner,
 		OnEnqueue: e.disp.Enqueue, Render: e.render, ResolveTimeout: s.resolveTimeout(),
+		HistoryRetention: s.history().Retention, HistoryKeep: s.history().MaxResolved,
 	})
 	if err != nil {
 		e.closeStore()

@@ -153,7 +153,7 @@ func TestEngine_GoChannelAndProvider(t *testing.T) {
 
 type providerFunc func(name string) (float64, bool)
 
-func (f providerFunc) Value(name string) (float64, bool)       { return f(name) }
+func (f providerFunc) Value(name string) (float64, bool)      { return f(name) }
 func (f providerFunc) Metadata(name string) map[string]string { return nil }
 
 func TestEngine_BadRuleIsAnError(t *testing.T) {

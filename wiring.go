@@ -32,6 +32,13 @@ func LoadConfig(path string, getenv func(string) string) (*config.Config, error)
 	return config.Load(path, LoadOptions(getenv))
 }
 
+func (s *setup) history() config.History {
+	if s.cfg != nil {
+		return s.cfg.History
+	}
+	return config.History{}
+}
+
 func (s *setup) resolveTimeout() time.Duration {
 	if s.cfg != nil {
 		return s.cfg.Server.ResolveTimeout
@@ -115,8 +122,28 @@ func (s *setup) applyConfig() error {
 			Recovery: r.Recovery, Hold: r.Hold, NoData: r.NoData, Channels: r.Channels,
 		})
 	}
-	s.rules = append(rules, s.rules...)
+	s.rules = overrideRules(rules, s.rules)
 	return errors.Join(errs...)
+}
+
+// overrideRules puts the rules given in Go after the file's, a Go rule
+// replacing the file rule with the same id (Go options win over the file,
+// so mcp.WithRules can redefine the default high_error_rate).
+func overrideRules(file, code []Rule) []Rule {
+	byID := map[string]int{}
+	for i, r := range file {
+		byID[r.ID] = i
+	}
+	out := file
+	for _, r := range code {
+		if i, ok := byID[r.ID]; ok && r.ID != "" {
+			out[i] = r
+			delete(byID, r.ID)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 func convertRoute(r *config.Route) (*lifecycle.Route, error) {

@@ -124,7 +124,7 @@ type Evaluator struct {
 	memo map[memoKey][]metric.Result
 	// selKeys caches each query node's selector text (reset by SetRules).
 	selKeys map[*Query]string
-	lastN   int      // results of the previous cycle, to size the next
+	lastN   int // results of the previous cycle, to size the next
 }
 
 // compiled is a rule with its parsed condition and its series.

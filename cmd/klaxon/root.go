@@ -29,6 +29,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		newCheckConfigCmd(getenv),
 		newTestChannelCmd(getenv),
 		newVersionCmd(),
+		newMCPCmd(getenv),
 	)
 	addClientCommands(root, getenv)
 	return root
