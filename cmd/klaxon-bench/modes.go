@@ -36,7 +36,7 @@ type chaosResult struct {
 func runFlaky(ctx context.Context, o *options) (chaosResult, error) {
 	res := chaosResult{Mode: "flaky", Notifications: o.notifications}
 	hold := o.attemptTimeout + 250*time.Millisecond
-	r, err := startRig(ctx, o, rigConfig{retry: chaosRetry(o), fault: klaxontest.Flaky(o.failRate, hold)})
+	r, err := startRig(ctx, o, rigConfig{retry: chaosRetry(o), fault: klaxontest.Flaky(o.failRate, hold, 0)})
 	if err != nil {
 		return res, err
 	}

@@ -92,7 +92,8 @@ type ReceiverConfig struct {
 	// OnDeliver, when set, is called (on the request's goroutine) for every
 	// accepted call, after it is recorded.
 	OnDeliver func(d *Delivery)
-	// KeepCalls keeps a log of every call (Calls); default false.
+	// KeepCalls keeps a log of every call (Calls) and every accepted
+	// delivery (Deliveries); default false.
 	KeepCalls bool
 }
 
@@ -110,6 +111,7 @@ type Receiver struct {
 	mu         sync.Mutex
 	changed    chan struct{}
 	callLog    []*Call
+	delivLog   []*Delivery
 	accepted   int
 	duplicates int
 	byKey      map[string]int                       // webhook-id -> accepted calls
@@ -214,6 +216,9 @@ func (r *Receiver) record(c *Call, d *Delivery) {
 	if d == nil {
 		return
 	}
+	if r.cfg.KeepCalls {
+		r.delivLog = append(r.delivLog, d)
+	}
 	r.accepted++
 	if r.byKey[d.WebhookID] > 0 {
 		d.Duplicate = true
@@ -291,6 +296,24 @@ func (r *Receiver) Calls() []Call {
 	out := make([]Call, len(r.callLog))
 	for i, c := range r.callLog {
 		out[i] = *c
+	}
+	return out
+}
+
+// Deliveries returns the accepted deliveries (ReceiverConfig.KeepCalls) of
+// the alert named id, or all of them when id is "", oldest first.
+func (r *Receiver) Deliveries(id string) []Delivery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Delivery
+	for _, d := range r.delivLog {
+		keep := id == ""
+		for _, a := range d.Alerts {
+			keep = keep || a.Labels[r.cfg.IDLabel] == id
+		}
+		if keep {
+			out = append(out, *d)
+		}
 	}
 	return out
 }
@@ -377,15 +400,30 @@ func RetryAfterOnce(secs int) FaultFunc {
 
 // Flaky fails a fraction rate of calls at random: half of them with 500,
 // half by holding the request for hold (longer than the sender's attempt
-// timeout, so the sender times out).
-func Flaky(rate float64, hold time.Duration) FaultFunc {
+// timeout, so the sender times out). maxRun, when > 0, accepts a call
+// after maxRun failures in a row, which keeps a sender's circuit breaker
+// (opened by consecutive failures) out of the picture.
+func Flaky(rate float64, hold time.Duration, maxRun int) FaultFunc {
+	var (
+		mu  sync.Mutex
+		run int
+	)
 	return func(*Call) Fault {
-		switch x := rand.Float64(); {
+		mu.Lock()
+		defer mu.Unlock()
+		x := rand.Float64()
+		if maxRun > 0 && run >= maxRun {
+			x = 1
+		}
+		switch {
 		case x < rate/2:
+			run++
 			return Fault{Status: http.StatusInternalServerError}
 		case x < rate:
+			run++
 			return Fault{Hold: hold}
 		}
+		run = 0
 		return Fault{}
 	}
 }
