@@ -85,7 +85,6 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_claim ON notifications (state, channel, next_attempt_at, priority);
 CREATE INDEX notifications_alert ON notifications (alert_id, state);
-CREATE INDEX notifications_idempotency ON notifications (idempotency_key);
 
 CREATE TABLE deliveries (
 	id              INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -105,8 +104,6 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_alert ON deliveries (alert_id, channel, at);
 CREATE INDEX deliveries_fingerprint ON deliveries (fingerprint, at);
-CREATE INDEX deliveries_channel ON deliveries (channel, at);
-CREATE INDEX deliveries_at ON deliveries (at);
 
 CREATE TABLE threads (
 	alert_id TEXT NOT NULL,
