@@ -13,21 +13,30 @@ import (
 // batch of 500 changes parses each statement once.
 type txStmts struct {
 	ctx   context.Context
+	s     *Store
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
 }
 
-func newTxStmts(ctx context.Context, tx *sql.Tx) *txStmts {
-	return &txStmts{ctx: ctx, tx: tx, stmts: make(map[string]*sql.Stmt, 4)}
+func (s *Store) newTxStmts(ctx context.Context, tx *sql.Tx) *txStmts {
+	return &txStmts{ctx: ctx, s: s, tx: tx, stmts: make(map[string]*sql.Stmt, 4)}
 }
 
 func (t *txStmts) get(q string) (*sql.Stmt, error) {
 	if st, ok := t.stmts[q]; ok {
 		return st, nil
 	}
-	st, err := t.tx.PrepareContext(t.ctx, q)
-	if err != nil {
-		return nil, err
+	var st *sql.Stmt
+	if shared := t.s.prepared(q); shared != nil {
+		// The write pool has one connection, so the transaction runs on
+		// the connection the statement was prepared on and StmtContext
+		// reuses it.
+		st = t.tx.StmtContext(t.ctx, shared)
+	} else {
+		var err error
+		if st, err = t.tx.PrepareContext(t.ctx, q); err != nil {
+			return nil, err
+		}
 	}
 	t.stmts[q] = st
 	return st, nil
@@ -68,7 +77,7 @@ func (s *Store) Apply(ctx context.Context, p *store.ApplyParams) ([]*store.Notif
 	var out []*store.Notification
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
-		st := newTxStmts(ctx, tx)
+		st := s.newTxStmts(ctx, tx)
 		defer st.close()
 		for i := range p.Changes {
 			c := &p.Changes[i]

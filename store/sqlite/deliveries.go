@@ -18,7 +18,7 @@ func (s *Store) DeliveryInsert(ctx context.Context, p *store.DeliveryInsertParam
 		return nil
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		st := newTxStmts(ctx, tx)
+		st := s.newTxStmts(ctx, tx)
 		defer st.close()
 		for _, d := range p.Deliveries {
 			if err := insertDelivery(st, d); err != nil {

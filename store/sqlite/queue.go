@@ -124,7 +124,7 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 	var out []*store.Notification
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
-		st := newTxStmts(ctx, tx)
+		st := s.newTxStmts(ctx, tx)
 		defer st.close()
 		upd, err := st.get(notificationFinish)
 		if err != nil {
