@@ -51,8 +51,9 @@ type DispatcherOptions struct {
 	// DrainTimeout is how long Run lets in-flight sends finish after its
 	// context ends; default 5s. What is left stays queued durably.
 	DrainTimeout time.Duration
-	// Breaker sets when a channel's circuit opens (consecutive failures,
-	// default 5) and how long it stays open before a trial (default 30s).
+	// Breaker sets when a channel's circuit opens (this many consecutive
+	// failures, default 10, or at least half of 20 or more attempts within a
+	// minute) and how long it stays open before a trial (default 10s).
 	BreakerFailures uint32
 	BreakerTimeout  time.Duration
 	// ExternalURL returns the dashboard link of an alert, or "".
@@ -122,7 +123,7 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 		if _, dup := d.workers[c.Name]; dup {
 			return nil, fmt.Errorf("notify: channel %q configured twice", c.Name)
 		}
-		d.workers[c.Name] = newWorker(d, c, cmp.Or(o.BreakerFailures, 5), cmp.Or(o.BreakerTimeout, 30*time.Second))
+		d.workers[c.Name] = newWorker(d, c, cmp.Or(o.BreakerFailures, 10), cmp.Or(o.BreakerTimeout, 10*time.Second))
 	}
 	return d, nil
 }

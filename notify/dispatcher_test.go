@@ -71,12 +71,16 @@ type bundle struct {
 
 func setup(t *testing.T, chans ...notify.ChannelConfig) *bundle {
 	t.Helper()
+	return setupWith(t, notify.DispatcherOptions{BreakerFailures: 1000}, chans...)
+}
+
+func setupWith(t *testing.T, o notify.DispatcherOptions, chans ...notify.ChannelConfig) *bundle {
+	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	d, err := notify.NewDispatcher(notify.DispatcherOptions{
-		Store: st, Channels: chans, Owner: "me", SweepInterval: 50 * time.Millisecond, BreakerFailures: 1000,
-	})
+	o.Store, o.Channels, o.Owner, o.SweepInterval = st, chans, "me", 50*time.Millisecond
+	d, err := notify.NewDispatcher(o)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -145,7 +149,10 @@ func TestDispatcher_RetriesUntilDelivered(t *testing.T) {
 		}
 		return nil
 	})
-	b := setup(t, notify.ChannelConfig{Name: "ops", Channel: rec, Retry: fastRetry()})
+	// Two calls in three fail, so the circuit opens now and then; a short
+	// open time keeps the test quick.
+	b := setupWith(t, notify.DispatcherOptions{BreakerTimeout: 100 * time.Millisecond},
+		notify.ChannelConfig{Name: "ops", Channel: rec, Retry: fastRetry()})
 	for i := range 20 {
 		b.enqueue(t, fmt.Sprintf("a%d", i), 1, alert.High, notify.EventActive, nil, "ops")
 	}
@@ -324,4 +331,64 @@ func TestRetryPolicy_NextAttempt(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDispatcher_CircuitOpenHoldsOrFailsOver(t *testing.T) {
+	t.Parallel()
+	var down atomic.Bool
+	down.Store(true)
+	flaky := newRecorder(func(*notify.Notification, int) error {
+		if down.Load() {
+			return errors.New("connection refused")
+		}
+		return nil
+	})
+	backup := newRecorder(nil)
+	retry := fastRetry()
+	b := setupWith(t, notify.DispatcherOptions{BreakerFailures: 3, BreakerTimeout: 300 * time.Millisecond},
+		notify.ChannelConfig{Name: "a", Channel: flaky, Retry: retry, Concurrency: 1},
+		notify.ChannelConfig{Name: "b", Channel: backup},
+	)
+	// Three failures open a's circuit.
+	b.enqueue(t, "x0", 1, alert.High, notify.EventActive, nil, "a")
+	require.Eventually(t, func() bool {
+		h := b.disp.Health()
+		return h[0].Circuit != "closed"
+	}, 10*time.Second, 5*time.Millisecond)
+	calls := flaky.calls.Load()
+
+	// With the circuit open, a notification with a failover chain moves on
+	// without a call to a; one without waits.
+	b.enqueue(t, "x1", 1, alert.High, notify.EventActive, []string{"b"}, "a")
+	n := backup.wait(t, 1)[0]
+	require.Equal(t, "x1", n.Alert().ID)
+	b.enqueue(t, "x2", 1, alert.High, notify.EventActive, nil, "a")
+	require.LessOrEqual(t, flaky.calls.Load(), calls+1, "an open circuit lets at most a trial through")
+	log, _ := b.st.DeliveryList(context.Background(), &store.DeliveryListParams{AlertID: "x1"})
+	require.NotEmpty(t, log)
+
+	// The endpoint recovers: the trial closes the circuit and the waiting
+	// notifications are delivered.
+	down.Store(false)
+	got := flaky.wait(t, 2)
+	ids := []string{got[0].Alert().ID, got[1].Alert().ID}
+	require.ElementsMatch(t, []string{"x0", "x2"}, ids)
+}
+
+func TestDispatcher_RandomFailuresKeepCircuitClosed(t *testing.T) {
+	t.Parallel()
+	// One call in three fails, never twice in a row: retries cope and the
+	// circuit stays closed.
+	rec := newRecorder(func(_ *notify.Notification, call int) error {
+		if call%3 == 0 {
+			return &notify.StatusError{Code: 502}
+		}
+		return nil
+	})
+	b := setupWith(t, notify.DispatcherOptions{}, notify.ChannelConfig{Name: "ops", Channel: rec, Retry: fastRetry()})
+	for i := range 60 {
+		b.enqueue(t, fmt.Sprintf("r%d", i), 1, alert.High, notify.EventActive, nil, "ops")
+	}
+	rec.wait(t, 60)
+	require.Equal(t, "closed", b.disp.Health()[0].Circuit)
 }

@@ -90,17 +90,6 @@ func (d *Dispatcher) failure(r *store.Notification, err error, now time.Time, la
 	return out
 }
 
-// retryLater reschedules without spending an attempt (circuit open).
-func (d *Dispatcher) retryLater(r *store.Notification, err error, at time.Time, held time.Duration) *result {
-	e := d.delivery(r, d.now(), store.OutcomeCircuitOpen)
-	e.Attempt, e.Error, e.Reason = r.Attempts, Describe(err), string(ReasonCircuitOpen)
-	e.Detail = "not tried: circuit open; next try at " + at.UTC().Format(time.RFC3339Nano)
-	return &result{rec: r, extra: d.heldEntry(r, d.now(), held), res: &store.NotificationResult{
-		ID: r.ID, State: store.NotificationQueued, Attempts: r.Attempts, NextAttemptAt: at,
-		LastError: e.Error, Delivery: e,
-	}}
-}
-
 // grouped finishes a record whose alert went out inside lead's notification.
 func (d *Dispatcher) grouped(r, lead *store.Notification) *result {
 	now := d.now()

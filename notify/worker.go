@@ -57,13 +57,31 @@ func newWorker(d *Dispatcher, c ChannelConfig, failures uint32, openFor time.Dur
 		}
 	}
 	w.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
-		Name:        c.Name,
+		Name: c.Name,
+		// One trial call in half-open; its success closes the circuit.
 		MaxRequests: 1,
-		Timeout:     openFor,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
-		// A permanent error is about the notification, not the channel's
-		// health; only retryable failures count towards opening.
-		IsSuccessful: func(err error) bool { return err == nil || (IsPermanent(err) && !IsGone(err)) },
+		// Counts in the closed state restart every minute.
+		Interval: time.Minute,
+		Timeout:  openFor,
+		// Open on a run of failures (a dead endpoint) or on a failing
+		// majority of a sample (a sick one). A receiver that fails a third
+		// of its calls at random keeps its circuit closed: retries cope.
+		ReadyToTrip: func(c gobreaker.Counts) bool {
+			return c.ConsecutiveFailures >= failures ||
+				(c.Requests >= 20 && c.TotalFailures*2 >= c.Requests)
+		},
+		// A permanent error is about the notification, and a Retry-After
+		// answer is the receiver pacing us: neither says the channel is
+		// down, so neither counts.
+		IsExcluded: func(err error) bool {
+			if err == nil {
+				return false
+			}
+			if _, ok := RetryAfterOf(err); ok {
+				return true
+			}
+			return IsPermanent(err) && !IsGone(err)
+		},
 		OnStateChange: func(name string, from, to gobreaker.State) {
 			d.metrics.setCircuit(name, int(to))
 			w.setCircuit(to)
@@ -116,6 +134,41 @@ func (w *worker) release(id int64) {
 	w.mu.Unlock()
 }
 
+// circuitPoll is how often a worker looks at an open circuit.
+const circuitPoll = 200 * time.Millisecond
+
+// requeue puts popped records (still held) back in the queue.
+func (w *worker) requeue(recs []*store.Notification) {
+	w.mu.Lock()
+	for _, r := range recs {
+		heap.Push(&w.queue, r)
+	}
+	w.mu.Unlock()
+}
+
+// failOverHeld fails over every queued record that has a failover chain,
+// because the channel's circuit is open.
+func (w *worker) failOverHeld() {
+	w.mu.Lock()
+	var moved []*store.Notification
+	for i := 0; i < w.queue.Len(); {
+		if r := w.queue[i]; len(r.Failover) > 0 {
+			heap.Remove(&w.queue, i)
+			moved = append(moved, r)
+			continue
+		}
+		i++
+	}
+	w.mu.Unlock()
+	if len(moved) == 0 {
+		return
+	}
+	cerr := Permanent(fmt.Errorf("%w: %s", ErrCircuitOpen, w.lastError()))
+	for _, r := range moved {
+		w.d.results <- w.d.failure(r, cerr, w.d.now(), 0, 0, string(store.OutcomeCircuitOpen), false)
+	}
+}
+
 // pop takes the most urgent record and, when it belongs to a group, every
 // queued record of the same group and event.
 func (w *worker) pop() []*store.Notification {
@@ -150,6 +203,18 @@ func (w *worker) pop() []*store.Notification {
 
 func (w *worker) loop(ctx, sendCtx context.Context) {
 	for {
+		if w.breaker.State() == gobreaker.StateOpen {
+			// While the circuit is open, notifications with a failover
+			// chain move on at once; the others wait here, leased and in
+			// memory, until the circuit lets a trial through.
+			w.failOverHeld()
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(circuitPoll):
+			}
+			continue
+		}
 		recs := w.pop()
 		if recs == nil {
 			select {
@@ -198,15 +263,19 @@ func (w *worker) send(ctx, sendCtx context.Context, recs []*store.Notification) 
 	}
 	done, berr := w.breaker.Allow()
 	if berr != nil {
-		now := d.now()
-		cerr := fmt.Errorf("%w: %s", ErrCircuitOpen, w.lastError())
 		if len(lead.Failover) > 0 {
-			d.results <- d.failure(lead, Permanent(cerr), now, 0, held, string(store.OutcomeCircuitOpen), false)
-		} else {
-			// Nowhere to fail over to: wait for the circuit's trial.
-			d.results <- d.retryLater(lead, cerr, now.Add(time.Second*5), held)
+			cerr := fmt.Errorf("%w: %s", ErrCircuitOpen, w.lastError())
+			d.results <- d.failure(lead, Permanent(cerr), d.now(), 0, held, string(store.OutcomeCircuitOpen), false)
+			w.groupedAway(recs, lead)
+			return
 		}
-		w.groupedAway(recs, lead)
+		// Nowhere to fail over to: back in the queue until the circuit
+		// lets a trial through (the loop waits while it is open).
+		w.requeue(recs)
+		select {
+		case <-ctx.Done():
+		case <-time.After(circuitPoll):
+		}
 		return
 	}
 	actx, cancel := context.WithTimeoutCause(sendCtx, w.retry.Timeout,
