@@ -98,6 +98,13 @@ type Manager struct {
 	silences []*store.Silence
 	// groupDue remembers when each group's held notifications go out.
 	groupDue map[string]time.Time
+	// scanDue is when Tick must next look at every open alert (an end
+	// time, an escalation step, a renotification); zero means "at the next
+	// Tick" and every committed change resets it. Guarded by mu.
+	scanDue time.Time
+	// silenceDue is the next time a silence starts or ends; zero means
+	// none. Guarded by mu.
+	silenceDue time.Time
 }
 
 // entry is an open alert plus what evaluation needs about it.
@@ -172,6 +179,7 @@ func (m *Manager) load(ctx context.Context) error {
 		return fmt.Errorf("load silences: %w", err)
 	}
 	m.silences = sils
+	m.silenceDue = m.nextSilenceBoundary(m.now())
 	return nil
 }
 
@@ -179,6 +187,7 @@ func (m *Manager) load(ctx context.Context) error {
 func (m *Manager) SetRoutes(routes []*Route) {
 	m.mu.Lock()
 	m.routes = routes
+	m.scanDue = time.Time{}
 	m.mu.Unlock()
 }
 
@@ -239,6 +248,7 @@ func (m *Manager) commit(ctx context.Context, b *batch) error {
 	for _, f := range b.after {
 		f()
 	}
+	m.scanDue = time.Time{}
 	if m.enqueue != nil && len(recs) > 0 {
 		m.enqueue(recs)
 	}

@@ -102,6 +102,7 @@ func (m *Manager) reconcile(ctx context.Context, now time.Time) error {
 		}
 	}
 	m.silences = kept
+	m.silenceDue = m.nextSilenceBoundary(now)
 	var b batch
 	for _, e := range m.open {
 		switch e.a.State {
@@ -124,4 +125,18 @@ func (m *Manager) reconcile(ctx context.Context, now time.Time) error {
 		}
 	}
 	return m.commit(ctx, &b)
+}
+
+// nextSilenceBoundary is the next time after now a silence starts or ends
+// (zero when none will). Must hold mu.
+func (m *Manager) nextSilenceBoundary(now time.Time) time.Time {
+	var next time.Time
+	for _, s := range m.silences {
+		for _, t := range []time.Time{s.StartsAt, s.EndsAt} {
+			if t.After(now) && (next.IsZero() || t.Before(next)) {
+				next = t
+			}
+		}
+	}
+	return next
 }

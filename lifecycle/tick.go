@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/store"
@@ -17,38 +18,9 @@ func (m *Manager) Tick(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	if err := m.reconcile(ctx, now); err != nil {
-		return err
-	}
-	var b batch
-	timed := m.timedRoutes()
-	for _, e := range m.open {
-		a := e.a
-		if a.EndsAt != nil && !a.EndsAt.After(now) && a.Source == "api" {
-			next := a.Clone()
-			next.ResolvedAt = &now
-			m.transition(&b, e, next, change{to: alert.StateResolved, kind: alert.KindEnded, by: "api", comment: "end time passed"}, now)
-			continue
-		}
-		if a.State != alert.StateActive || !timed {
-			continue
-		}
-		plan := m.route(a, e.explicit)
-		if a.ActiveAt != nil && a.EscalationLevel < len(plan.escalate) {
-			step := plan.escalate[a.EscalationLevel]
-			if !a.ActiveAt.Add(step.After).After(now) {
-				next := a.Clone()
-				next.EscalationLevel++
-				m.transition(&b, e, next, change{
-					to: alert.StateActive, kind: alert.KindEscalate, by: "escalation",
-					comment: fmt.Sprintf("after %s (step %d)", step.After, next.EscalationLevel), notify: step.Notify,
-				}, now)
-				continue
-			}
-		}
-		if plan.repeat > 0 && a.LastNotifiedAt != nil && !a.LastNotifiedAt.Add(plan.repeat).After(now) && len(a.Channels) > 0 {
-			next := a.Clone()
-			m.transition(&b, e, next, change{to: alert.StateActive, kind: alert.KindRenotify, by: "renotify"}, now)
+	if !m.silenceDue.IsZero() && !now.Before(m.silenceDue) {
+		if err := m.reconcile(ctx, now); err != nil {
+			return err
 		}
 	}
 	for k, due := range m.groupDue {
@@ -56,7 +28,65 @@ func (m *Manager) Tick(ctx context.Context) error {
 			delete(m.groupDue, k)
 		}
 	}
-	return m.commit(ctx, &b)
+	// Nothing changed since the last scan and nothing falls due yet: an
+	// idle engine holding many alerts does no work here.
+	if !m.scanDue.IsZero() && now.Before(m.scanDue) {
+		return nil
+	}
+	var b batch
+	timed := m.timedRoutes()
+	next := now.Add(time.Hour)
+	due := func(t time.Time) {
+		if t.Before(next) {
+			next = t
+		}
+	}
+	for _, e := range m.open {
+		a := e.a
+		if a.EndsAt != nil && a.Source == "api" {
+			if !a.EndsAt.After(now) {
+				nx := a.Clone()
+				nx.ResolvedAt = &now
+				m.transition(&b, e, nx, change{to: alert.StateResolved, kind: alert.KindEnded, by: "api", comment: "end time passed"}, now)
+				continue
+			}
+			due(*a.EndsAt)
+		}
+		if a.State != alert.StateActive || !timed {
+			continue
+		}
+		plan := m.route(a, e.explicit)
+		if a.ActiveAt != nil && a.EscalationLevel < len(plan.escalate) {
+			step := plan.escalate[a.EscalationLevel]
+			at := a.ActiveAt.Add(step.After)
+			if !at.After(now) {
+				nx := a.Clone()
+				nx.EscalationLevel++
+				m.transition(&b, e, nx, change{
+					to: alert.StateActive, kind: alert.KindEscalate, by: "escalation",
+					comment: fmt.Sprintf("after %s (step %d)", step.After, nx.EscalationLevel), notify: step.Notify,
+				}, now)
+				continue
+			}
+			due(at)
+		}
+		if plan.repeat > 0 && a.LastNotifiedAt != nil && len(a.Channels) > 0 {
+			at := a.LastNotifiedAt.Add(plan.repeat)
+			if !at.After(now) {
+				nx := a.Clone()
+				m.transition(&b, e, nx, change{to: alert.StateActive, kind: alert.KindRenotify, by: "renotify"}, now)
+				continue
+			}
+			due(at)
+		}
+	}
+	if err := m.commit(ctx, &b); err != nil {
+		return err
+	}
+	if len(b.changes) == 0 {
+		m.scanDue = next
+	}
+	return nil
 }
 
 // timedRoutes reports whether any route escalates or repeats, so Tick can
