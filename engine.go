@@ -186,6 +186,10 @@ func New(opts ...Option) (*Engine, error) {
 	reg.MustRegister(e.evalDur, alertsCollector{e.manager})
 
 	if s.listen != "" {
+		if s.token.IsZero() && !loopback(s.listen) {
+			e.closeStore()
+			return nil, fmt.Errorf("listen %s: an API token is required when listening beyond loopback (server.api_token or WithAPIToken)", s.listen)
+		}
 		e.api, err = api.New(api.Options{
 			Manager: e.manager, Store: e.st, Dispatcher: e.disp, Metrics: e.metrics,
 			Test: e.TestChannel, Gatherer: s.gatherer, Token: s.token, Ready: e.readyCheck,
@@ -398,4 +402,17 @@ func (e *Engine) Close() error {
 		return e.st.Close()
 	}
 	return nil
+}
+
+// loopback reports whether addr only listens on the loopback interface.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

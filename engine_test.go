@@ -166,3 +166,15 @@ func TestEngine_BadRuleIsAnError(t *testing.T) {
 		klaxon.WithRules(klaxon.Rule{ID: "x", Condition: "a > 1", Channels: []string{"nope"}}))
 	require.ErrorContains(t, err, `unknown channel "nope"`)
 }
+
+func TestEngine_TokenRequiredBeyondLoopback(t *testing.T) {
+	t.Parallel()
+	_, err := klaxon.New(klaxon.WithDataDir(t.TempDir()), klaxon.WithListen("0.0.0.0:0"))
+	require.ErrorContains(t, err, "an API token is required when listening beyond loopback")
+	eng, err := klaxon.New(klaxon.WithDataDir(t.TempDir()), klaxon.WithListen("0.0.0.0:0"), klaxon.WithAPIToken("t0ken"))
+	require.NoError(t, err)
+	require.NoError(t, eng.Close())
+	eng, err = klaxon.New(klaxon.WithDataDir(t.TempDir()), klaxon.WithListen("localhost:0"))
+	require.NoError(t, err)
+	require.NoError(t, eng.Close())
+}

@@ -287,6 +287,9 @@ func TestManager_Push(t *testing.T) {
 	a := b.m.Open()[0]
 	require.EqualValues(t, 1, a.Sequence)
 	require.Equal(t, b.clock.now().Add(5*time.Minute), *a.EndsAt)
+	log, err := b.st.DeliveryList(ctx, &store.DeliveryListParams{AlertID: a.ID})
+	require.NoError(t, err)
+	require.Equal(t, store.OutcomeDeduplicated, log[0].Outcome, "the decision not to notify again is logged")
 
 	// Without a new post, it resolves after resolve_timeout.
 	b.clock.add(5 * time.Minute)

@@ -161,7 +161,11 @@ func (m *Manager) Push(ctx context.Context, in []Pushed) ([]PushResult, error) {
 			next.EndsAt = &endsAt
 			pushTexts(next, p)
 			next.UpdatedAt = now
-			b.add(store.Change{Alert: next}, func() { e.a = next })
+			b.add(store.Change{Alert: next, Deliveries: []*store.Delivery{{
+				AlertID: next.ID, Fingerprint: fp, At: now, Outcome: store.OutcomeDeduplicated,
+				Reason: "already_open", Detail: "posted again while " + string(next.State) + ": end time moved to " +
+					endsAt.UTC().Format(time.RFC3339) + ", nobody notified again",
+			}}}, func() { e.a = next })
 			out[i] = PushResult{ID: next.ID, Fingerprint: fp, State: next.State}
 		default:
 			e = &entry{explicit: p.Channels}
