@@ -3,8 +3,8 @@ package config
 import (
 	"errors"
 	"fmt"
+	ktemplate "github.com/klaxonhq/klaxon/template"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/klaxonhq/klaxon/secret"
@@ -126,15 +126,10 @@ func fakeParseCondition(s string) error {
 	return nil
 }
 
-// fakeCheckTemplate parses and renders with sample data, as the template
-// package does.
+// fakeCheckTemplate is the real template check (its helpers and sample
+// alerts), so the embedded default's texts are checked as klaxon does.
 func fakeCheckTemplate(name, text string) error {
-	t, err := template.New(name).Option("missingkey=error").Parse(text)
-	if err != nil {
-		return err
-	}
-	var b strings.Builder
-	return t.Execute(&b, map[string]any{"Value": 1.5, "Labels": map[string]string{}})
+	return ktemplate.Check(name, text)
 }
 
 func fakeOpts(env map[string]string) *LoadOptions {

@@ -174,7 +174,7 @@ func TestParse_Catches(t *testing.T) {
 			`klaxon.yml:14:14: rules[0].summary: template: high_error_rate.summary:1: unexpected "}" in operand`},
 		// A template that parses but fails to render.
 		{"template render", "{{ .Value }}", "{{ .Valeu }}",
-			`klaxon.yml:14:14: rules[0].summary: template: high_error_rate.summary:1:17: executing "high_error_rate.summary" at <.Valeu>: map has no entry for key "Valeu"`},
+			`klaxon.yml:14:14: rules[0].summary: template: high_error_rate.summary:1:17: executing "high_error_rate.summary" at <.Valeu>: can't evaluate field Valeu in type template.Data`},
 		// A severity that does not exist.
 		{"bad severity", "severity: critical", "severity: urgent",
 			`klaxon.yml:13:15: rules[0].severity: unknown severity "urgent" (want critical, high, medium, low or info)`},
