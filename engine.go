@@ -193,7 +193,7 @@ func New(opts ...Option) (*Engine, error) {
 		e.api, err = api.New(api.Options{
 			Manager: e.manager, Store: e.st, Dispatcher: e.disp, Metrics: e.metrics,
 			Test: e.TestChannel, Gatherer: s.gatherer, Token: s.token, Ready: e.readyCheck,
-			Now: e.now, Logger: e.log, Version: version.Version,
+			Now: e.now, Logger: e.log, Version: version.Version, Profiling: s.profiling,
 		})
 		if err != nil {
 			e.closeStore()

@@ -39,6 +39,7 @@ type setup struct {
 	gatherer    prometheus.Gatherer
 	runtime     bool
 	noDefault   bool
+	profiling   bool
 }
 
 type namedProvider struct {
@@ -164,4 +165,10 @@ func typeOf(ch notify.Channel) string {
 		return t.Type()
 	}
 	return "custom"
+}
+
+// WithProfiling serves Go's runtime profiles at /debug/pprof/ on the API
+// listener (behind the API token when one is set).
+func WithProfiling() Option {
+	return func(s *setup) error { s.profiling = true; return nil }
 }

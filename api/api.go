@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -62,6 +63,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is shown by the dashboard and /healthz.
 	Version string
+	// Profiling serves Go's runtime profiles at /debug/pprof/ (behind the
+	// API token when one is set). Off by default.
+	Profiling bool
 }
 
 // Server is the HTTP handler.
@@ -105,6 +109,13 @@ func New(o Options) (*Server, error) {
 	m.HandleFunc("POST /api/v1/channels/{name}/test", s.write(s.testChannel))
 	m.HandleFunc("GET /api/v1/deliveries", s.listDeliveries)
 	m.HandleFunc("GET /{$}", s.dashboard)
+	if o.Profiling {
+		m.HandleFunc("GET /debug/pprof/", s.write(pprof.Index))
+		m.HandleFunc("GET /debug/pprof/profile", s.write(pprof.Profile))
+		m.HandleFunc("GET /debug/pprof/heap", s.write(pprof.Handler("heap").ServeHTTP))
+		m.HandleFunc("GET /debug/pprof/goroutine", s.write(pprof.Handler("goroutine").ServeHTTP))
+		m.HandleFunc("GET /debug/pprof/allocs", s.write(pprof.Handler("allocs").ServeHTTP))
+	}
 	return s, nil
 }
 

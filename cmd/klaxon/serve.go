@@ -16,6 +16,7 @@ import (
 
 func newServeCmd(getenv func(string) string) *cobra.Command {
 	var file, dataDir, listen, logLevel string
+	var profiling bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the engine, the HTTP API and the dashboard",
@@ -45,6 +46,9 @@ MCP_ALERT_* environment variables describe.`,
 			if dataDir != "" {
 				opts = append(opts, klaxon.WithDataDir(dataDir))
 			}
+			if profiling {
+				opts = append(opts, klaxon.WithProfiling())
+			}
 			l := listen
 			if l == "" {
 				l = defaultListen(file, getenv)
@@ -68,6 +72,7 @@ MCP_ALERT_* environment variables describe.`,
 	cmd.Flags().StringVar(&dataDir, "data-dir", "", "directory of the SQLite store (default ./klaxon-data)")
 	cmd.Flags().StringVar(&listen, "listen", "", "HTTP listen address (default 127.0.0.1:9095)")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	cmd.Flags().BoolVar(&profiling, "pprof", false, "serve Go runtime profiles at /debug/pprof/")
 	return cmd
 }
 
