@@ -258,8 +258,19 @@ func TestDispatcher_PriorityAndSlowChannelIsolation(t *testing.T) {
 
 func TestDispatcher_GroupsQueuedRecords(t *testing.T) {
 	t.Parallel()
-	rec := newRecorder(nil)
-	b := setup(t, notify.ChannelConfig{Name: "ops", Channel: rec})
+	t.Run("sent at once", func(t *testing.T) { testGroups(t, false) })
+	t.Run("retried together", func(t *testing.T) { testGroups(t, true) })
+}
+
+func testGroups(t *testing.T, failFirst bool) {
+	t.Parallel()
+	rec := newRecorder(func(_ *notify.Notification, call int) error {
+		if failFirst && call == 1 {
+			return &notify.StatusError{Code: 503}
+		}
+		return nil
+	})
+	b := setup(t, notify.ChannelConfig{Name: "ops", Channel: rec, Retry: fastRetry()})
 	now := time.Now()
 	var changes []store.Change
 	for i := range 3 {
@@ -277,10 +288,15 @@ func TestDispatcher_GroupsQueuedRecords(t *testing.T) {
 	require.NoError(t, err)
 	b.disp.Enqueue(recs)
 	n := rec.wait(t, 1)[0]
-	require.Len(t, n.Alerts, 3, "one notification lists every alert of the group")
+	require.Len(t, n.Alerts, 3, "one notification lists every alert of the group, also when retried")
 	require.Equal(t, "route0:db", n.GroupKey)
 	time.Sleep(300 * time.Millisecond)
-	require.EqualValues(t, 1, rec.calls.Load())
+	want := int64(1)
+	if failFirst {
+		want = 2
+		require.Equal(t, 2, n.Attempt)
+	}
+	require.Equal(t, want, rec.calls.Load())
 	require.Eventually(t, func() bool {
 		log, _ := b.st.DeliveryList(context.Background(), &store.DeliveryListParams{Channel: "ops"})
 		grouped := 0

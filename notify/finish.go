@@ -71,13 +71,7 @@ func (d *Dispatcher) failure(r *store.Notification, err error, now time.Time, la
 		res.FailedOverTo = next
 		e.Outcome = store.OutcomeFailedOver
 		e.Detail = joinDetail(e.Detail, "failed over to "+next)
-		res.Failover = &store.NotificationInsert{
-			IdempotencyKey: IdempotencyKey(r.Fingerprint, r.Sequence, next),
-			AlertID:        r.AlertID, Fingerprint: r.Fingerprint, Sequence: r.Sequence,
-			Channel: next, Event: r.Event, Priority: r.Priority, Payload: r.Payload,
-			GroupKey: r.GroupKey, Failover: r.Failover[1:], CreatedAt: now, NextAttemptAt: now,
-			LockedUntil: now.Add(d.leaseFor), LockedBy: d.owner,
-		}
+		res.Failover = d.failoverInsert(r, now)
 	}
 	if w != nil {
 		w.mu.Lock()
@@ -88,6 +82,38 @@ func (d *Dispatcher) failure(r *store.Notification, err error, now time.Time, la
 		}
 	}
 	return out
+}
+
+// failoverInsert is the record that hands r to the next channel of its
+// failover chain, leased to this dispatcher so it goes out at once.
+func (d *Dispatcher) failoverInsert(r *store.Notification, now time.Time) *store.NotificationInsert {
+	next := r.Failover[0]
+	return &store.NotificationInsert{
+		IdempotencyKey: IdempotencyKey(r.Fingerprint, r.Sequence, next),
+		AlertID:        r.AlertID, Fingerprint: r.Fingerprint, Sequence: r.Sequence,
+		Channel: next, Event: r.Event, Priority: r.Priority, Payload: r.Payload,
+		GroupKey: r.GroupKey, Failover: r.Failover[1:], CreatedAt: now, NextAttemptAt: now,
+		LockedUntil: now.Add(d.leaseFor), LockedBy: d.owner,
+	}
+}
+
+// follow gives a record that rode in lead's notification the lead's
+// failed outcome: retried at the same time (so the group is claimed and sent
+// together again), failed over with it, or failed.
+func (d *Dispatcher) follow(r, lead *store.Notification, lr *result, now time.Time) *result {
+	res := *lr.res
+	res.ID, res.Thread, res.Failover, res.FailedOverTo = r.ID, "", nil, ""
+	res.Attempts = r.Attempts + (lr.res.Attempts - lead.Attempts)
+	e := *lr.res.Delivery
+	e.ID, e.NotificationID, e.AlertID, e.Fingerprint, e.Channel, e.Event = 0, r.ID, r.AlertID, r.Fingerprint, r.Channel, r.Event
+	e.Attempt = max(res.Attempts, 1)
+	e.Detail = joinDetail(e.Detail, "grouped with notification "+lead.IdempotencyKey)
+	if lr.res.FailedOverTo != "" && len(r.Failover) > 0 {
+		res.FailedOverTo = r.Failover[0]
+		res.Failover = d.failoverInsert(r, now)
+	}
+	res.Delivery = &e
+	return &result{rec: r, res: &res}
 }
 
 // grouped finishes a record whose alert went out inside lead's notification.

@@ -246,8 +246,7 @@ func (w *worker) send(ctx, sendCtx context.Context, recs []*store.Notification) 
 		return
 	}
 	if w.cfg.Disabled || w.isGone() {
-		d.results <- d.failure(lead, Permanent(errors.New("channel is disabled")), d.now(), 0, 0, "", false)
-		w.groupedAway(recs, lead)
+		w.fail(recs, d.failure(lead, Permanent(errors.New("channel is disabled")), d.now(), 0, 0, "", false))
 		return
 	}
 	var held time.Duration
@@ -265,8 +264,7 @@ func (w *worker) send(ctx, sendCtx context.Context, recs []*store.Notification) 
 	if berr != nil {
 		if len(lead.Failover) > 0 {
 			cerr := fmt.Errorf("%w: %s", ErrCircuitOpen, w.lastError())
-			d.results <- d.failure(lead, Permanent(cerr), d.now(), 0, held, string(store.OutcomeCircuitOpen), false)
-			w.groupedAway(recs, lead)
+			w.fail(recs, d.failure(lead, Permanent(cerr), d.now(), 0, held, string(store.OutcomeCircuitOpen), false))
 			return
 		}
 		// Nowhere to fail over to: back in the queue until the circuit
@@ -300,9 +298,18 @@ func (w *worker) send(ctx, sendCtx context.Context, recs []*store.Notification) 
 	if IsGone(err) {
 		w.setGone(err)
 	}
-	d.results <- d.failure(lead, err, now, latency, held, "", true)
-	// Grouped records share the lead's fate: retried with it.
-	w.groupedAway(recs, lead)
+	// Grouped records share the lead's fate: retried, failed over or
+	// failed with it.
+	w.fail(recs, d.failure(lead, err, now, latency, held, "", true))
+}
+
+// fail sends the lead's failed outcome and its followers'.
+func (w *worker) fail(recs []*store.Notification, lr *result) {
+	w.d.results <- lr
+	now := w.d.now()
+	for _, r := range recs[1:] {
+		w.d.results <- w.d.follow(r, recs[0], lr, now)
+	}
 }
 
 // groupedAway finishes records carried by the lead's notification.
