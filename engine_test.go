@@ -16,6 +16,7 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/lifecycle"
 	"github.com/klaxonhq/klaxon/notify"
 )
 
@@ -177,4 +178,45 @@ func TestEngine_TokenRequiredBeyondLoopback(t *testing.T) {
 	eng, err = klaxon.New(klaxon.WithDataDir(t.TempDir()), klaxon.WithListen("localhost:0"))
 	require.NoError(t, err)
 	require.NoError(t, eng.Close())
+}
+
+// A webhook answering 410 Gone is disabled and klaxon raises its own alert
+// on another channel.
+func TestEngine_GoneEndpointRaisesSelfAlert(t *testing.T) {
+	t.Parallel()
+	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusGone)
+	}))
+	defer gone.Close()
+	got := make(chan *notify.Notification, 10)
+	other := notify.ChannelFunc(func(ctx context.Context, n *notify.Notification) (notify.Receipt, error) {
+		got <- n
+		return notify.Receipt{}, nil
+	})
+	eng := startEngine(t, `
+channels:
+  hook:
+    type: webhook
+    url: `+gone.URL+`/hook
+routes:
+  - notify: [hook]
+`, klaxon.WithChannel("backup", other))
+	_, err := eng.Manager().Push(t.Context(), []lifecycle.Pushed{{Labels: alert.Labels{"alertname": "x"}, Severity: alert.High}})
+	require.NoError(t, err)
+	select {
+	case n := <-got:
+		require.Equal(t, klaxon.SelfAlertName, n.Alert().Labels["alertname"])
+		require.Equal(t, "hook", n.Alert().Labels["channel"])
+		require.Contains(t, n.Alert().Description, "gone")
+	case <-time.After(30 * time.Second):
+		t.Fatal("no self-alert")
+	}
+	var hook notify.ChannelHealth
+	for _, h := range eng.Channels() {
+		if h.Name == "hook" {
+			hook = h
+		}
+	}
+	require.True(t, hook.Disabled, "a gone endpoint is disabled")
+	require.False(t, hook.Healthy)
 }
