@@ -53,13 +53,19 @@ func (s *Store) DeliveryList(ctx context.Context, p *store.DeliveryListParams) (
 	if limit <= 0 {
 		limit = 1000
 	}
-	q := `SELECT id, notification_id, alert_id, fingerprint, channel, event, attempt, at, outcome,
-		reason, status_code, latency, error, detail FROM deliveries`
+	// Successful attempts live in their notification rows (sent_at <> 0);
+	// every other entry is a deliveries row.
+	cond := ""
 	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
+		cond = ` AND ` + strings.Join(where, ` AND `)
 	}
-	q += ` ORDER BY at DESC, id DESC LIMIT ?`
-	args = append(args, limit)
+	q := `SELECT id, notification_id, alert_id, fingerprint, channel, event, attempt, at, outcome,
+		reason, status_code, latency, error, detail FROM deliveries WHERE 1 = 1` + cond + `
+		UNION ALL
+		SELECT -id, id, alert_id, fingerprint, channel, event, sent_attempt, sent_at, 'sent',
+		'', sent_status, sent_latency, '', sent_detail FROM notifications WHERE sent_at <> 0` + cond + `
+		ORDER BY 8 DESC, 1 DESC LIMIT ?`
+	args = append(append(args, args...), limit)
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)

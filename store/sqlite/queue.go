@@ -109,8 +109,22 @@ func (s *Store) NotificationExtendLease(ctx context.Context, p *store.Notificati
 }
 
 const notificationFinish = `UPDATE notifications SET state = ?, attempts = ?, next_attempt_at = ?,
-	last_error = ?, failed_over_to = ?, locked_until = 0, locked_by = '', updated_at = ?
+	last_error = ?, failed_over_to = ?, locked_until = 0, locked_by = '', updated_at = ?,
+	sent_at = ?, sent_attempt = ?, sent_status = ?, sent_latency = ?, sent_detail = ?
 	WHERE id = ? RETURNING alert_id, fingerprint, channel, event`
+
+// inlineSent reports whether a result's log entry can live in its
+// notification row: a plain success of that very record.
+func inlineSent(r *store.NotificationResult) bool {
+	d := r.Delivery
+	return d != nil && r.State == store.NotificationSent && d.Outcome == store.OutcomeSent &&
+		d.Reason == "" && d.Error == "" && (d.NotificationID == 0 || d.NotificationID == r.ID)
+}
+
+// sameRecord reports whether a filled entry describes the row it is stored in.
+func sameRecord(d *store.Delivery, alertID, fp, channel, event string) bool {
+	return d.AlertID == alertID && string(d.Fingerprint) == fp && d.Channel == channel && d.Event == event
+}
 
 const threadUpsert = `INSERT INTO threads (alert_id, channel, thread) VALUES (?, ?, ?)
 	ON CONFLICT (alert_id, channel) DO UPDATE SET thread = excluded.thread`
@@ -135,9 +149,18 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 			if r.Delivery != nil && !r.Delivery.At.IsZero() {
 				at = r.Delivery.At
 			}
+			inline := inlineSent(r)
+			var sentAt, sentLatency int64
+			var sentAttempt, sentStatus int
+			var sentDetail string
+			if inline {
+				d := r.Delivery
+				sentAt, sentAttempt, sentStatus, sentLatency, sentDetail = nanos(at), d.Attempt, d.StatusCode, int64(d.Latency), d.Detail
+			}
 			var alertID, fp, channel, event string
 			err := upd.QueryRowContext(ctx, string(r.State), r.Attempts, nanos(r.NextAttemptAt),
-				r.LastError, r.FailedOverTo, nanos(at), r.ID).Scan(&alertID, &fp, &channel, &event)
+				r.LastError, r.FailedOverTo, nanos(at), sentAt, sentAttempt, sentStatus, sentLatency, sentDetail,
+				r.ID).Scan(&alertID, &fp, &channel, &event)
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("notification %d: %w", r.ID, store.ErrNotFound)
 			}
@@ -147,8 +170,20 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 			threadAlert := alertID
 			if d := r.Delivery; d != nil {
 				fillDelivery(d, r.ID, alertID, fp, channel, event)
-				if err := insertDelivery(st, d); err != nil {
-					return err
+				switch {
+				case inline && sameRecord(d, alertID, fp, channel, event):
+					d.ID = -r.ID // the delivery log lists inline entries under -notification id
+				case inline:
+					// The entry names another alert or channel than its row:
+					// keep it as a row of its own.
+					if _, err := tx.ExecContext(ctx, `UPDATE notifications SET sent_at = 0 WHERE id = ?`, r.ID); err != nil {
+						return fmt.Errorf("update notification %d: %w", r.ID, err)
+					}
+					fallthrough
+				default:
+					if err := insertDelivery(st, d); err != nil {
+						return err
+					}
 				}
 				threadAlert = d.AlertID
 			}

@@ -1,0 +1,8 @@
+-- A successful attempt is recorded in its notification row instead of a
+-- deliveries row (one B-tree write fewer per delivered notification); the
+-- delivery log lists both. sent_at = 0: no inline entry.
+ALTER TABLE notifications ADD COLUMN sent_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE notifications ADD COLUMN sent_attempt INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE notifications ADD COLUMN sent_status INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE notifications ADD COLUMN sent_latency INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE notifications ADD COLUMN sent_detail TEXT NOT NULL DEFAULT '';
