@@ -48,12 +48,18 @@ func (s *Store) DeliveryList(ctx context.Context, p *store.DeliveryListParams) (
 	if limit <= 0 {
 		limit = 1000
 	}
-	q := `SELECT id, notification_id, alert_id, fingerprint, channel, event, attempt, at, outcome,
-		reason, status_code, latency, error, detail FROM deliveries`
+	// Successful attempts live in their notification rows (sent_at <> 0);
+	// every other entry is a deliveries row.
+	cond := ""
 	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
+		cond = ` AND ` + strings.Join(where, ` AND `)
 	}
-	q += ` ORDER BY at DESC, id DESC LIMIT ` + a.arg(limit)
+	q := `SELECT id, notification_id, alert_id, fingerprint, channel, event, attempt::bigint AS attempt, at, outcome,
+		reason, status_code::bigint, latency, error, detail FROM deliveries WHERE true` + cond + `
+		UNION ALL
+		SELECT -id, id, alert_id, fingerprint, channel, event, sent_attempt::bigint, sent_at, 'sent',
+		'', sent_status::bigint, sent_latency, '', sent_detail FROM notifications WHERE sent_at <> 0` + cond + `
+		ORDER BY 8 DESC, 1 DESC LIMIT ` + a.arg(limit)
 	rows, err := s.pool.Query(ctx, q, a...)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)

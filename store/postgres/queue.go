@@ -106,8 +106,22 @@ func (s *Store) NotificationExtendLease(ctx context.Context, p *store.Notificati
 }
 
 const notificationFinish = `UPDATE notifications SET state = $1, attempts = $2, next_attempt_at = $3,
-	last_error = $4, failed_over_to = $5, locked_until = 0, locked_by = '', updated_at = $6
-	WHERE id = $7 RETURNING alert_id, fingerprint, channel, event`
+	last_error = $4, failed_over_to = $5, locked_until = 0, locked_by = '', updated_at = $6,
+	sent_at = $7, sent_attempt = $8, sent_status = $9, sent_latency = $10, sent_detail = $11
+	WHERE id = $12 RETURNING alert_id, fingerprint, channel, event`
+
+// inlineSent reports whether a result's log entry can live in its
+// notification row: a plain success of that very record.
+func inlineSent(r *store.NotificationResult) bool {
+	d := r.Delivery
+	return d != nil && r.State == store.NotificationSent && d.Outcome == store.OutcomeSent &&
+		d.Reason == "" && d.Error == "" && (d.NotificationID == 0 || d.NotificationID == r.ID)
+}
+
+// sameRecord reports whether a filled entry describes the row it is stored in.
+func sameRecord(d *store.Delivery, alertID, fp, channel, event string) bool {
+	return d.AlertID == alertID && string(d.Fingerprint) == fp && d.Channel == channel && d.Event == event
+}
 
 const threadUpsert = `INSERT INTO threads (alert_id, channel, thread) VALUES ($1, $2, $3)
 	ON CONFLICT (alert_id, channel) DO UPDATE SET thread = excluded.thread`
@@ -130,8 +144,16 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 			if r.Delivery != nil && !r.Delivery.At.IsZero() {
 				at = r.Delivery.At
 			}
+			var sentAt, sentLatency int64
+			var sentAttempt, sentStatus int
+			var sentDetail string
+			if inlineSent(r) {
+				d := r.Delivery
+				sentAt, sentAttempt, sentStatus, sentLatency, sentDetail = nanos(at), d.Attempt, d.StatusCode, int64(d.Latency), d.Detail
+			}
 			b.Queue(notificationFinish, string(r.State), r.Attempts, nanos(r.NextAttemptAt), r.LastError,
-				r.FailedOverTo, nanos(at), r.ID).QueryRow(func(row pgx.Row) error {
+				r.FailedOverTo, nanos(at), sentAt, sentAttempt, sentStatus, sentLatency, sentDetail,
+				r.ID).QueryRow(func(row pgx.Row) error {
 				rec := &recs[i]
 				err := row.Scan(&rec.alertID, &rec.fp, &rec.channel, &rec.event)
 				if errors.Is(err, pgx.ErrNoRows) {
@@ -152,7 +174,17 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 			threadAlert := rec.alertID
 			if d := r.Delivery; d != nil {
 				fillDelivery(d, r.ID, rec.alertID, rec.fp, rec.channel, rec.event)
-				queueDelivery(b, d)
+				switch inline := inlineSent(r); {
+				case inline && sameRecord(d, rec.alertID, rec.fp, rec.channel, rec.event):
+					d.ID = -r.ID // the delivery log lists inline entries under -notification id
+				case inline:
+					// The entry names another alert or channel than its row:
+					// keep it as a row of its own.
+					b.Queue(`UPDATE notifications SET sent_at = 0 WHERE id = $1`, r.ID)
+					queueDelivery(b, d)
+				default:
+					queueDelivery(b, d)
+				}
 				threadAlert = d.AlertID
 			}
 			if r.Thread != "" {
