@@ -63,6 +63,11 @@ type Store struct {
 	// r is the reader pool.
 	r *sql.DB
 
+	// wmu serialises writers so a transaction runs with the synchronous
+	// mode it set; syncFull is that mode (guarded by wmu).
+	wmu      sync.Mutex
+	syncFull bool
+
 	// stmtMu guards stmts, the write statements prepared once on w's single
 	// connection: preparing per transaction cost a sixth of the CPU of a
 	// delivered notification.
@@ -148,7 +153,7 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{w: w, r: r}
+	s := &Store{w: w, r: r, syncFull: true}
 	if err := s.prepareWrites(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -167,8 +172,37 @@ func (s *Store) Close() error {
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
-// write runs fn in one write transaction, committed when fn returns nil.
+// write runs fn in one durable write transaction (synchronous=FULL: the
+// commit is on disk before write returns), committed when fn returns nil.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.writeSync(ctx, true, fn)
+}
+
+// writeRelaxed runs fn in a write transaction that survives a crash of the
+// process but, on power loss, may be lost until the next durable commit
+// flushes the log (synchronous=NORMAL: no fsync of its own). It is for
+// writes whose loss only repeats work: a send's outcome (the notification
+// is sent again, with the same idempotency key), a lease, a log entry.
+// Transitions and their notifications always use write (invariant 1).
+func (s *Store) writeRelaxed(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.writeSync(ctx, false, fn)
+}
+
+func (s *Store) writeSync(ctx context.Context, full bool, fn func(tx *sql.Tx) error) error {
+	// The pragma and the transaction must run back to back on the single
+	// write connection, so writers take turns here.
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.syncFull != full {
+		mode := "NORMAL"
+		if full {
+			mode = "FULL"
+		}
+		if _, err := s.w.ExecContext(ctx, "PRAGMA synchronous = "+mode); err != nil {
+			return fmt.Errorf("set synchronous: %w", err)
+		}
+		s.syncFull = full
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
