@@ -87,8 +87,6 @@ func (s *setup) applyConfig() error {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	var fileChans = len(s.channels)
-	_ = fileChans
 	for _, name := range names {
 		ch := c.Channels[name]
 		if ch.Name == "" {

@@ -74,16 +74,10 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	alertID := q.Get("alert")
-	if alertID != "" {
-		// Accept the alert id or its fingerprint: resolve to the id of
-		// the latest alert so the log filter is exact.
-		if a, err := s.o.Manager.Get(r.Context(), alertID); err == nil {
-			alertID = a.ID
-		}
-	}
+	// alert may be an alert id or a fingerprint (every alert of that
+	// series); the store matches either.
 	list, err := s.o.Store.DeliveryList(r.Context(), &store.DeliveryListParams{
-		AlertID: alertID, Channel: q.Get("channel"), Limit: limit,
+		AlertID: q.Get("alert"), Channel: q.Get("channel"), Limit: limit,
 	})
 	if err != nil {
 		s.fail(w, err)

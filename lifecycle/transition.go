@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/klaxonhq/klaxon/alert"
@@ -108,7 +109,7 @@ func (m *Manager) transition(b *batch, e *entry, next *alert.Alert, c change, no
 			sc.Deliveries = append(sc.Deliveries, &store.Delivery{
 				AlertID: next.ID, Fingerprint: next.Fingerprint, Event: string(ev), At: now,
 				Outcome: store.OutcomeEscalated, Reason: "unacknowledged",
-				Detail: "escalated to " + joinComma(chans) + ": not acknowledged " + c.comment,
+				Detail: "escalated to " + strings.Join(chans, ", ") + ": not acknowledged " + c.comment,
 			})
 		}
 	}
@@ -156,17 +157,6 @@ func union(a, b []string) []string {
 		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
-	}
-	return out
-}
-
-func joinComma(s []string) string {
-	out := ""
-	for i, v := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += v
 	}
 	return out
 }
