@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/klaxonhq/klaxon/alert"
@@ -152,35 +151,12 @@ func convertRoute(r *config.Route) (*lifecycle.Route, error) {
 	for _, e := range r.Escalate {
 		lr.Escalate = append(lr.Escalate, lifecycle.Escalation{After: e.After, Notify: e.Notify})
 	}
-	for k, v := range r.Match.Labels {
-		m, err := alert.NewMatcher(k, alert.MatchEqual, v)
-		if err != nil {
-			return nil, err
-		}
-		lr.Matchers = append(lr.Matchers, m)
+	ms, err := r.Match.Matchers()
+	if err != nil {
+		return nil, fmt.Errorf("match: %w", err)
 	}
-	for _, text := range r.Match.LabelMatchers {
-		m, err := parseMatcher(text)
-		if err != nil {
-			return nil, fmt.Errorf("match.label_matchers: %w", err)
-		}
-		lr.Matchers = append(lr.Matchers, m)
-	}
+	lr.Matchers = ms
 	return lr, nil
-}
-
-// parseMatcher reads `name=value`, `name!=value`, `name=~re`, `name!~re`
-// (the value may be quoted).
-func parseMatcher(s string) (alert.Matcher, error) {
-	for _, op := range []alert.MatchOp{alert.MatchNotRegexp, alert.MatchRegexp, alert.MatchNotEqual, alert.MatchEqual} {
-		if i := strings.Index(s, string(op)); i > 0 {
-			name := strings.TrimSpace(s[:i])
-			val := strings.TrimSpace(s[i+len(op):])
-			val = strings.Trim(val, `"`)
-			return alert.NewMatcher(name, op, val)
-		}
-	}
-	return alert.Matcher{}, fmt.Errorf("matcher %q: want name=value, name!=value, name=~regex or name!~regex", s)
 }
 
 func or(a, b string) string {
