@@ -50,7 +50,9 @@ func (h *hook) types() []string {
 
 func startEngine(t *testing.T, yml string, opts ...klaxon.Option) *klaxon.Engine {
 	t.Helper()
-	cfg, err := config.Parse("test.yml", []byte(yml), klaxon.LoadOptions(func(string) string { return "" }))
+	lo := klaxon.LoadOptions(func(string) string { return "" })
+	lo.KnownChannels = []string{"dba", "everyone", "backup"} // defined in Go by some tests
+	cfg, err := config.Parse("test.yml", []byte(yml), lo)
 	require.NoError(t, err)
 	all := append([]klaxon.Option{klaxon.WithConfig(cfg), klaxon.WithDataDir(t.TempDir()), klaxon.WithListen("127.0.0.1:0")}, opts...)
 	eng, err := klaxon.New(all...)
@@ -219,4 +221,40 @@ routes:
 	}
 	require.True(t, hook.Disabled, "a gone endpoint is disabled")
 	require.False(t, hook.Healthy)
+}
+
+// Routes from the file: severity and label matchers pick the channel.
+func TestEngine_RoutesFromConfig(t *testing.T) {
+	t.Parallel()
+	got := make(chan string, 10)
+	mk := func(name string) notify.Channel {
+		return notify.ChannelFunc(func(ctx context.Context, n *notify.Notification) (notify.Receipt, error) {
+			got <- name + ":" + n.Alert().Labels["alertname"]
+			return notify.Receipt{}, nil
+		})
+	}
+	eng := startEngine(t, `
+routes:
+  - match:
+      severity: ">= high"
+      label_matchers: ['team=~"db.*"']
+    notify: [dba]
+  - notify: [everyone]
+`, klaxon.WithChannel("dba", mk("dba")), klaxon.WithChannel("everyone", mk("everyone")))
+	_, err := eng.Manager().Push(t.Context(), []lifecycle.Pushed{
+		{Labels: alert.Labels{"alertname": "a", "team": "dbops"}, Severity: alert.Critical},
+		{Labels: alert.Labels{"alertname": "b", "team": "dbops"}, Severity: alert.Low},
+		{Labels: alert.Labels{"alertname": "c", "team": "web"}, Severity: alert.Critical},
+	})
+	require.NoError(t, err)
+	var seen []string
+	for range 3 {
+		select {
+		case s := <-got:
+			seen = append(seen, s)
+		case <-time.After(20 * time.Second):
+			t.Fatalf("got only %v", seen)
+		}
+	}
+	require.ElementsMatch(t, []string{"dba:a", "everyone:b", "everyone:c"}, seen)
 }

@@ -43,6 +43,9 @@ type LoadOptions struct {
 	// is the template's name (a templates key, or "RULE_ID.summary"). Nil
 	// parses the text with text/template, without knowing its functions.
 	CheckTemplate func(name, text string) error
+	// KnownChannels names channels defined outside the file (in Go, with
+	// klaxon.WithChannel) that routes and rules may reference.
+	KnownChannels []string
 }
 
 // commonChannelKeys are accepted by every channel type.

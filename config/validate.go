@@ -170,6 +170,9 @@ func (v *validator) refs(path string, list []string) {
 		if _, ok := v.c.Channels[name]; ok {
 			continue
 		}
+		if v.d.opts != nil && slices.Contains(v.d.opts.KnownChannels, name) {
+			continue
+		}
 		names := slices.Sorted(maps.Keys(v.c.Channels))
 		msg := fmt.Sprintf("unknown channel %q", name)
 		if best := closest(name, names); best != "" {
