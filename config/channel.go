@@ -49,7 +49,7 @@ type LoadOptions struct {
 }
 
 // commonChannelKeys are accepted by every channel type.
-var commonChannelKeys = []string{"type", "retry", "rate_limit", "disabled"}
+var commonChannelKeys = []string{"type", "retry", "rate_limit", "breaker", "disabled"}
 
 func (o *LoadOptions) knownTypes() string {
 	if o == nil || len(o.ChannelTypes) == 0 {
@@ -76,6 +76,8 @@ func (c *Channel) decodeNode(d *decoder, n *yaml.Node, path string) {
 		case "rate_limit":
 			c.RateLimit = new(RateLimit)
 			d.decode(p.val, reflect.ValueOf(&c.RateLimit).Elem(), join(path, "rate_limit"))
+		case "breaker":
+			d.decode(p.val, reflect.ValueOf(&c.Breaker).Elem(), join(path, "breaker"))
 		case "disabled":
 			d.decode(p.val, reflect.ValueOf(&c.Disabled).Elem(), join(path, "disabled"))
 		default:

@@ -89,6 +89,8 @@ type Channel struct {
 	// RateLimit, when set, bounds the channel's send rate (key rate_limit).
 	// Default nil: no limit.
 	RateLimit *RateLimit `yaml:"-"`
+	// Breaker tunes the channel's circuit breaker (key breaker).
+	Breaker Breaker `yaml:"-"`
 	// Disabled channels are configured but never sent to (key disabled);
 	// default false.
 	Disabled bool `yaml:"-"`
@@ -125,6 +127,17 @@ type RateLimit struct {
 	PerSecond float64 `yaml:"per_second"`
 	// Burst is the bucket size; default 1 (DefaultBurst).
 	Burst int `yaml:"burst"`
+}
+
+// Breaker sets when a channel's circuit opens and how long it stays open.
+// Zero fields take the defaults.
+type Breaker struct {
+	// Failures opens the circuit after this many retryable failures in a
+	// row; default 10. (It also opens when at least half of 20 or more
+	// calls within a minute fail.)
+	Failures int `yaml:"failures"`
+	// OpenFor is how long it stays open before one trial call; default 10s.
+	OpenFor time.Duration `yaml:"open_for"`
 }
 
 // Route says which alerts go to which channels.

@@ -44,6 +44,7 @@
 //	channels.*.retry           timeout 10s, initial_backoff 500ms doubling to max_backoff 1m,
 //	                           max_age 1h, max_attempts 0 (unlimited within max_age), jitter 0.2
 //	channels.*.rate_limit      none; burst 1 when per_second is set
+//	channels.*.breaker         failures 10 in a row (or half of 20+ calls in a minute), open_for 10s
 //	routes[*].group_wait       0
 //	routes[*].group_interval   5m
 //	routes[*].repeat_interval  4h

@@ -141,6 +141,12 @@ func (v *validator) channel(name string, ch *Channel) {
 	if r.InitialBackoff > r.MaxBackoff {
 		v.add(path+".retry.initial_backoff", "%s is longer than max_backoff %s", r.InitialBackoff, r.MaxBackoff)
 	}
+	if ch.Breaker.Failures < 0 {
+		v.add(path+".breaker.failures", "must not be negative")
+	}
+	if ch.Breaker.OpenFor < 0 {
+		v.add(path+".breaker.open_for", "must not be negative")
+	}
 	if rl := ch.RateLimit; rl != nil {
 		if rl.PerSecond <= 0 {
 			v.add(path+".rate_limit.per_second", "required, greater than 0")

@@ -32,6 +32,10 @@ type ChannelConfig struct {
 	Concurrency int
 	// Disabled channels are skipped: their notifications fail over or fail.
 	Disabled bool
+	// BreakerFailures and BreakerOpenFor override the dispatcher's circuit
+	// breaker defaults for this channel; zero keeps them.
+	BreakerFailures int
+	BreakerOpenFor  time.Duration
 }
 
 // DispatcherOptions configure a Dispatcher. Store is required.
@@ -123,7 +127,8 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 		if _, dup := d.workers[c.Name]; dup {
 			return nil, fmt.Errorf("notify: channel %q configured twice", c.Name)
 		}
-		d.workers[c.Name] = newWorker(d, c, cmp.Or(o.BreakerFailures, 10), cmp.Or(o.BreakerTimeout, 10*time.Second))
+		failures := cmp.Or(uint32(max(c.BreakerFailures, 0)), o.BreakerFailures, 10)
+		d.workers[c.Name] = newWorker(d, c, failures, cmp.Or(c.BreakerOpenFor, o.BreakerTimeout, 10*time.Second))
 	}
 	return d, nil
 }
