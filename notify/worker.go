@@ -27,9 +27,13 @@ type worker struct {
 	concurrency int
 
 	// mu guards the queue, the held set, the wake channel and health.
-	mu      sync.Mutex
-	queue   recHeap
-	held    map[int64]bool
+	mu    sync.Mutex
+	queue recHeap
+	held  map[int64]bool
+	// threads remembers the thread handles of recent sends by alert id
+	// until the store has them: a quick acknowledgement must update the
+	// first Slack message even if its outcome is still being written.
+	threads map[string]string
 	wake    chan struct{}
 	health  ChannelHealth
 	healthy bool
@@ -38,7 +42,7 @@ type worker struct {
 func newWorker(d *Dispatcher, c ChannelConfig, failures uint32, openFor time.Duration) *worker {
 	w := &worker{
 		d: d, cfg: c, retry: c.Retry.WithDefaults(),
-		held: map[int64]bool{}, wake: make(chan struct{}, 1), healthy: true,
+		held: map[int64]bool{}, threads: map[string]string{}, wake: make(chan struct{}, 1), healthy: true,
 	}
 	perSec, burst := c.RateLimit, c.Burst
 	if perSec == 0 {
@@ -132,6 +136,26 @@ func (w *worker) release(id int64) {
 	delete(w.held, id)
 	w.health.Pending = len(w.held)
 	w.mu.Unlock()
+}
+
+// maxThreads bounds the in-memory thread handles; past it they are
+// dropped (the store still has them).
+const maxThreads = 10000
+
+// rememberThread keeps a send's thread handle for the alert's next
+// notifications on this channel, and forgets it once the alert resolved.
+func (w *worker) rememberThread(r *store.Notification, ev Event, thread string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case ev == EventResolved:
+		delete(w.threads, r.AlertID)
+	case thread != "":
+		if len(w.threads) >= maxThreads {
+			clear(w.threads)
+		}
+		w.threads[r.AlertID] = thread
+	}
 }
 
 // circuitPoll is how often a worker looks at an open circuit.
@@ -288,6 +312,7 @@ func (w *worker) send(ctx, sendCtx context.Context, recs []*store.Notification) 
 	done(err)
 	now := d.now()
 	if err == nil {
+		w.rememberThread(lead, n.Event, rcpt.Thread)
 		w.markOK()
 		d.metrics.observeLatency(w.cfg.Name, now.Sub(lead.CreatedAt).Seconds())
 		d.results <- d.success(lead, rcpt, now, latency, held)
@@ -335,10 +360,13 @@ func (w *worker) build(ctx context.Context, recs []*store.Notification) (*Notifi
 		n.Alerts = append(n.Alerts, ae)
 	}
 	if n.Event != EventActive && n.Event != EventTest {
-		th, err := w.d.st.ThreadGet(ctx, &store.ThreadGetParams{AlertID: lead.AlertID, Channel: lead.Channel})
-		if err == nil {
-			n.Thread = th
+		w.mu.Lock()
+		th, ok := w.threads[lead.AlertID]
+		w.mu.Unlock()
+		if !ok {
+			th, _ = w.d.st.ThreadGet(ctx, &store.ThreadGetParams{AlertID: lead.AlertID, Channel: lead.Channel})
 		}
+		n.Thread = th
 	}
 	if w.d.extURL != nil {
 		n.ExternalURL = w.d.extURL(n.Alert())
