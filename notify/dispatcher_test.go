@@ -408,3 +408,22 @@ func TestDispatcher_RandomFailuresKeepCircuitClosed(t *testing.T) {
 	rec.wait(t, 60)
 	require.Equal(t, "closed", b.disp.Health()[0].Circuit)
 }
+
+func TestDispatcher_OneAlertInOrder(t *testing.T) {
+	t.Parallel()
+	// The first send is slow; with several senders the resolution must
+	// still wait for it, and carry the thread it opened.
+	rec := newRecorder(func(n *notify.Notification, call int) error {
+		if n.Event == notify.EventActive {
+			time.Sleep(150 * time.Millisecond)
+		}
+		return nil
+	})
+	b := setup(t, notify.ChannelConfig{Name: "ops", Channel: rec, Concurrency: 8})
+	b.enqueue(t, "o1", 1, alert.High, notify.EventActive, nil, "ops")
+	b.enqueue(t, "o1", 2, alert.High, notify.EventResolved, nil, "ops")
+	got := rec.wait(t, 2)
+	require.Equal(t, notify.EventActive, got[0].Event)
+	require.Equal(t, notify.EventResolved, got[1].Event)
+	require.Equal(t, "thread-o1", got[1].Thread, "the resolution threads to the first send")
+}

@@ -34,6 +34,8 @@ type worker struct {
 	// until the store has them: a quick acknowledgement must update the
 	// first Slack message even if its outcome is still being written.
 	threads map[string]string
+	// busy counts the in-flight sends per alert id.
+	busy    map[string]int
 	wake    chan struct{}
 	health  ChannelHealth
 	healthy bool
@@ -42,7 +44,7 @@ type worker struct {
 func newWorker(d *Dispatcher, c ChannelConfig, failures uint32, openFor time.Duration) *worker {
 	w := &worker{
 		d: d, cfg: c, retry: c.Retry.WithDefaults(),
-		held: map[int64]bool{}, threads: map[string]string{}, wake: make(chan struct{}, 1), healthy: true,
+		held: map[int64]bool{}, threads: map[string]string{}, busy: map[string]int{}, wake: make(chan struct{}, 1), healthy: true,
 	}
 	perSec, burst := c.RateLimit, c.Burst
 	if perSec == 0 {
@@ -198,22 +200,40 @@ func (w *worker) failOverHeld() {
 func (w *worker) pop() []*store.Notification {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.queue.Len() == 0 {
-		return nil
-	}
-	first := heap.Pop(&w.queue).(*store.Notification)
-	out := []*store.Notification{first}
-	if first.GroupKey == "" {
-		return out
-	}
-	for i := 0; i < w.queue.Len(); {
-		r := w.queue[i]
-		if r.GroupKey == first.GroupKey && r.Event == first.Event {
-			heap.Remove(&w.queue, i)
-			out = append(out, r)
+	// Skip records of an alert that has a send in flight here, so one
+	// alert's notifications reach the receiver in order (active before
+	// resolved) and later ones can use the thread the first one opened.
+	var first *store.Notification
+	var skipped []*store.Notification
+	for w.queue.Len() > 0 {
+		r := heap.Pop(&w.queue).(*store.Notification)
+		if w.busy[r.AlertID] > 0 {
+			skipped = append(skipped, r)
 			continue
 		}
-		i++
+		first = r
+		break
+	}
+	for _, r := range skipped {
+		heap.Push(&w.queue, r)
+	}
+	if first == nil {
+		return nil
+	}
+	out := []*store.Notification{first}
+	if first.GroupKey != "" {
+		for i := 0; i < w.queue.Len(); {
+			r := w.queue[i]
+			if r.GroupKey == first.GroupKey && r.Event == first.Event && w.busy[r.AlertID] == 0 {
+				heap.Remove(&w.queue, i)
+				out = append(out, r)
+				continue
+			}
+			i++
+		}
+	}
+	for _, r := range out {
+		w.busy[r.AlertID]++
 	}
 	if w.queue.Len() > 0 {
 		// Another goroutine may take the rest.
@@ -223,6 +243,25 @@ func (w *worker) pop() []*store.Notification {
 		}
 	}
 	return out
+}
+
+// done marks popped records' alerts as no longer in flight and wakes a
+// sender for records that waited behind them.
+func (w *worker) done(recs []*store.Notification) {
+	w.mu.Lock()
+	for _, r := range recs {
+		if w.busy[r.AlertID]--; w.busy[r.AlertID] <= 0 {
+			delete(w.busy, r.AlertID)
+		}
+	}
+	more := w.queue.Len() > 0
+	w.mu.Unlock()
+	if more {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (w *worker) loop(ctx, sendCtx context.Context) {
@@ -254,6 +293,7 @@ func (w *worker) loop(ctx, sendCtx context.Context) {
 			return
 		}
 		w.send(ctx, sendCtx, recs)
+		w.done(recs)
 	}
 }
 
