@@ -13,6 +13,7 @@ import (
 
 	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/store/internal/rowcodec"
 )
 
 const notificationColumns = `id, idempotency_key, alert_id, fingerprint, sequence, channel, event,
@@ -110,19 +111,6 @@ const notificationFinish = `UPDATE notifications SET state = $1, attempts = $2, 
 	sent_at = $7, sent_attempt = $8, sent_status = $9, sent_latency = $10, sent_detail = $11
 	WHERE id = $12 RETURNING alert_id, fingerprint, channel, event`
 
-// inlineSent reports whether a result's log entry can live in its
-// notification row: a plain success of that very record.
-func inlineSent(r *store.NotificationResult) bool {
-	d := r.Delivery
-	return d != nil && r.State == store.NotificationSent && d.Outcome == store.OutcomeSent &&
-		d.Reason == "" && d.Error == "" && (d.NotificationID == 0 || d.NotificationID == r.ID)
-}
-
-// sameRecord reports whether a filled entry describes the row it is stored in.
-func sameRecord(d *store.Delivery, alertID, fp, channel, event string) bool {
-	return d.AlertID == alertID && string(d.Fingerprint) == fp && d.Channel == channel && d.Event == event
-}
-
 const threadUpsert = `INSERT INTO threads (alert_id, channel, thread) VALUES ($1, $2, $3)
 	ON CONFLICT (alert_id, channel) DO UPDATE SET thread = excluded.thread`
 
@@ -147,7 +135,7 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 			var sentAt, sentLatency int64
 			var sentAttempt, sentStatus int
 			var sentDetail string
-			if inlineSent(r) {
+			if rowcodec.InlineSent(r) {
 				d := r.Delivery
 				sentAt, sentAttempt, sentStatus, sentLatency, sentDetail = nanos(at), d.Attempt, d.StatusCode, int64(d.Latency), d.Detail
 			}
@@ -173,9 +161,9 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 			rec := recs[i]
 			threadAlert := rec.alertID
 			if d := r.Delivery; d != nil {
-				fillDelivery(d, r.ID, rec.alertID, rec.fp, rec.channel, rec.event)
-				switch inline := inlineSent(r); {
-				case inline && sameRecord(d, rec.alertID, rec.fp, rec.channel, rec.event):
+				rowcodec.FillDelivery(d, r.ID, rec.alertID, rec.fp, rec.channel, rec.event)
+				switch inline := rowcodec.InlineSent(r); {
+				case inline && rowcodec.SameRecord(d, rec.alertID, rec.fp, rec.channel, rec.event):
 					d.ID = -r.ID // the delivery log lists inline entries under -notification id
 				case inline:
 					// The entry names another alert or channel than its row:
@@ -210,25 +198,6 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 		return nil, fmt.Errorf("finish notifications: %w", err)
 	}
 	return out, nil
-}
-
-// fillDelivery completes a delivery log entry from its record.
-func fillDelivery(d *store.Delivery, id int64, alertID, fp, channel, event string) {
-	if d.NotificationID == 0 {
-		d.NotificationID = id
-	}
-	if d.AlertID == "" {
-		d.AlertID = alertID
-	}
-	if d.Fingerprint == "" {
-		d.Fingerprint = alert.Fingerprint(fp)
-	}
-	if d.Channel == "" {
-		d.Channel = channel
-	}
-	if d.Event == "" {
-		d.Event = event
-	}
 }
 
 // NotificationList returns records filtered by p, newest (highest id) first.

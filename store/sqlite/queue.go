@@ -11,6 +11,7 @@ import (
 
 	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/store/internal/rowcodec"
 )
 
 const notificationColumns = `id, idempotency_key, alert_id, fingerprint, sequence, channel, event,
@@ -113,19 +114,6 @@ const notificationFinish = `UPDATE notifications SET state = ?, attempts = ?, ne
 	sent_at = ?, sent_attempt = ?, sent_status = ?, sent_latency = ?, sent_detail = ?
 	WHERE id = ? RETURNING alert_id, fingerprint, channel, event`
 
-// inlineSent reports whether a result's log entry can live in its
-// notification row: a plain success of that very record.
-func inlineSent(r *store.NotificationResult) bool {
-	d := r.Delivery
-	return d != nil && r.State == store.NotificationSent && d.Outcome == store.OutcomeSent &&
-		d.Reason == "" && d.Error == "" && (d.NotificationID == 0 || d.NotificationID == r.ID)
-}
-
-// sameRecord reports whether a filled entry describes the row it is stored in.
-func sameRecord(d *store.Delivery, alertID, fp, channel, event string) bool {
-	return d.AlertID == alertID && string(d.Fingerprint) == fp && d.Channel == channel && d.Event == event
-}
-
 const threadUpsert = `INSERT INTO threads (alert_id, channel, thread) VALUES (?, ?, ?)
 	ON CONFLICT (alert_id, channel) DO UPDATE SET thread = excluded.thread`
 
@@ -149,7 +137,7 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 			if r.Delivery != nil && !r.Delivery.At.IsZero() {
 				at = r.Delivery.At
 			}
-			inline := inlineSent(r)
+			inline := rowcodec.InlineSent(r)
 			var sentAt, sentLatency int64
 			var sentAttempt, sentStatus int
 			var sentDetail string
@@ -169,9 +157,9 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 			}
 			threadAlert := alertID
 			if d := r.Delivery; d != nil {
-				fillDelivery(d, r.ID, alertID, fp, channel, event)
+				rowcodec.FillDelivery(d, r.ID, alertID, fp, channel, event)
 				switch {
-				case inline && sameRecord(d, alertID, fp, channel, event):
+				case inline && rowcodec.SameRecord(d, alertID, fp, channel, event):
 					d.ID = -r.ID // the delivery log lists inline entries under -notification id
 				case inline:
 					// The entry names another alert or channel than its row:
@@ -206,25 +194,6 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 		return nil, fmt.Errorf("finish notifications: %w", err)
 	}
 	return out, nil
-}
-
-// fillDelivery completes a delivery log entry from its record.
-func fillDelivery(d *store.Delivery, id int64, alertID, fp, channel, event string) {
-	if d.NotificationID == 0 {
-		d.NotificationID = id
-	}
-	if d.AlertID == "" {
-		d.AlertID = alertID
-	}
-	if d.Fingerprint == "" {
-		d.Fingerprint = alert.Fingerprint(fp)
-	}
-	if d.Channel == "" {
-		d.Channel = channel
-	}
-	if d.Event == "" {
-		d.Event = event
-	}
 }
 
 // NotificationList returns records filtered by p, newest (highest id) first.

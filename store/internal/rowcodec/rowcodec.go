@@ -1,14 +1,21 @@
-// Package rowcodec holds the column encodings both SQL backends share, so
-// a row written by one reads back the same from the other's schema: times
-// as unix nanoseconds (exact, UTC), optional times as NULL, maps and slices
-// as JSON text.
+// Package rowcodec holds what both SQL backends share: the column
+// encodings (times as unix nanoseconds, exact and UTC; optional times as
+// NULL; maps and slices as JSON text), migration loading, and the rules that
+// map a send's outcome onto rows.
 package rowcodec
 
 import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/store"
 )
 
 // Nanos encodes a time as unix nanoseconds; the zero time is 0.
@@ -67,4 +74,76 @@ func FromJSON(s string, dst any) error {
 		return fmt.Errorf("decode %.40q: %w", s, err)
 	}
 	return nil
+}
+
+// Migration is one numbered schema step, from a file named NNNN_name.sql.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
+}
+
+// LoadMigrations reads dir's NNNN_name.sql files from fsys, ordered by
+// version; a name without a positive number, or two files with one version,
+// is an error.
+func LoadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: name must start with a positive number and _", e.Name())
+		}
+		b, err := fs.ReadFile(fsys, dir+"/"+e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Migration{Version: v, Name: e.Name(), SQL: string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	for i := 1; i < len(out); i++ {
+		if out[i].Version == out[i-1].Version {
+			return nil, fmt.Errorf("migrations %s and %s share a version", out[i-1].Name, out[i].Name)
+		}
+	}
+	return out, nil
+}
+
+// FillDelivery completes a delivery log entry from the notification record
+// it is about; fields already set are kept.
+func FillDelivery(d *store.Delivery, id int64, alertID, fp, channel, event string) {
+	if d.NotificationID == 0 {
+		d.NotificationID = id
+	}
+	if d.AlertID == "" {
+		d.AlertID = alertID
+	}
+	if d.Fingerprint == "" {
+		d.Fingerprint = alert.Fingerprint(fp)
+	}
+	if d.Channel == "" {
+		d.Channel = channel
+	}
+	if d.Event == "" {
+		d.Event = event
+	}
+}
+
+// InlineSent reports whether a result's log entry can live in its
+// notification row (the sent_* columns) instead of a deliveries row: a plain
+// success of that very record.
+func InlineSent(r *store.NotificationResult) bool {
+	d := r.Delivery
+	return d != nil && r.State == store.NotificationSent && d.Outcome == store.OutcomeSent &&
+		d.Reason == "" && d.Error == "" && (d.NotificationID == 0 || d.NotificationID == r.ID)
+}
+
+// SameRecord reports whether a filled entry describes the row it would be
+// stored in.
+func SameRecord(d *store.Delivery, alertID, fp, channel, event string) bool {
+	return d.AlertID == alertID && string(d.Fingerprint) == fp && d.Channel == channel && d.Event == event
 }

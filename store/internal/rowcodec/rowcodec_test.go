@@ -2,9 +2,12 @@ package rowcodec
 
 import (
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/klaxonhq/klaxon/store"
 )
 
 func TestRoundTrips(t *testing.T) {
@@ -27,4 +30,34 @@ func TestRoundTrips(t *testing.T) {
 	require.NoError(t, FromJSON(s, &m))
 	require.Equal(t, map[string]string{"a": "b"}, m)
 	require.ErrorContains(t, FromJSON("{bad", &m), "decode")
+}
+
+func TestLoadMigrations(t *testing.T) {
+	t.Parallel()
+	fsys := fstest.MapFS{
+		"m/0002_b.sql": {Data: []byte("B")},
+		"m/0001_a.sql": {Data: []byte("A")},
+	}
+	ms, err := LoadMigrations(fsys, "m")
+	require.NoError(t, err)
+	require.Equal(t, []Migration{{1, "0001_a.sql", "A"}, {2, "0002_b.sql", "B"}}, ms)
+	fsys["m/0002_c.sql"] = &fstest.MapFile{Data: []byte("C")}
+	_, err = LoadMigrations(fsys, "m")
+	require.ErrorContains(t, err, "share a version")
+	_, err = LoadMigrations(fstest.MapFS{"m/x.sql": {}}, "m")
+	require.ErrorContains(t, err, "positive number")
+}
+
+func TestInlineSent(t *testing.T) {
+	t.Parallel()
+	ok := &store.NotificationResult{ID: 7, State: store.NotificationSent, Delivery: &store.Delivery{Outcome: store.OutcomeSent}}
+	require.True(t, InlineSent(ok))
+	retry := &store.NotificationResult{ID: 7, State: store.NotificationQueued, Delivery: &store.Delivery{Outcome: store.OutcomeRetry}}
+	require.False(t, InlineSent(retry), "only plain successes live in the notification row")
+	other := &store.NotificationResult{ID: 7, State: store.NotificationSent, Delivery: &store.Delivery{Outcome: store.OutcomeSent, NotificationID: 8}}
+	require.False(t, InlineSent(other), "an entry about another record keeps its own row")
+	d := &store.Delivery{}
+	FillDelivery(d, 7, "a", "fp", "ops", "alert.active")
+	require.True(t, SameRecord(d, "a", "fp", "ops", "alert.active"))
+	require.EqualValues(t, 7, d.NotificationID)
 }
