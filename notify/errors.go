@@ -242,3 +242,28 @@ func Describe(err error) string {
 	}
 	return "retryable: " + err.Error()
 }
+
+// TransportError is a request that got no answer (DNS, connection refused
+// or reset, TLS). It is retryable. Channels build it with a message that is
+// already free of secrets (and without the *url.Error wrapper, which quotes
+// the URL) and the network error it unwraps to.
+type TransportError struct {
+	Msg string
+	Err error
+}
+
+// Error returns the scrubbed message.
+func (e *TransportError) Error() string { return e.Msg }
+
+// Unwrap returns the underlying network error.
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// Timeout reports whether the network error was a timeout.
+func (e *TransportError) Timeout() bool {
+	var t interface{ Timeout() bool }
+	return errors.As(e.Err, &t) && t.Timeout()
+}
+
+// Temporary is part of net.Error; it is deprecated there and always false
+// here.
+func (e *TransportError) Temporary() bool { return false }

@@ -356,8 +356,8 @@ func (c *Channel) transportError(ctx, actx context.Context, err error) error {
 		err = uerr.Err
 	}
 	return &TransportError{
-		msg: fmt.Sprintf("webhook %s %s: %s", c.method, c.display, c.scrub(err.Error())),
-		err: err,
+		Msg: fmt.Sprintf("webhook %s %s: %s", c.method, c.display, c.scrub(err.Error())),
+		Err: err,
 	}
 }
 
@@ -404,25 +404,6 @@ func (e *timeoutError) Is(target error) bool {
 func (e *timeoutError) Timeout() bool { return true }
 
 // TransportError is a request that got no HTTP answer (DNS, connection
-// refused or reset, TLS). It is retryable. Its message is scrubbed of the
-// URL's secrets; it unwraps to the network error (never to the *url.Error,
-// which quotes the URL).
-type TransportError struct {
-	msg string
-	err error
-}
-
-// Error returns the scrubbed message.
-func (e *TransportError) Error() string { return e.msg }
-
-// Unwrap returns the underlying network error.
-func (e *TransportError) Unwrap() error { return e.err }
-
-// Timeout reports whether the network error was a timeout.
-func (e *TransportError) Timeout() bool {
-	var t interface{ Timeout() bool }
-	return errors.As(e.err, &t) && t.Timeout()
-}
-
-// Temporary is part of net.Error; it is deprecated there and always false here.
-func (e *TransportError) Temporary() bool { return false }
+// refused or reset, TLS); see notify.TransportError. It is retryable and its
+// message holds no secret.
+type TransportError = notify.TransportError
