@@ -178,6 +178,10 @@ func New(opts ...Option) (*Engine, error) {
 		e.closeStore()
 		return nil, err
 	}
+	if err := e.restoreRuleAlerts(ctx); err != nil {
+		e.closeStore()
+		return nil, err
+	}
 	e.evalDur = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "klaxon_rule_evaluation_seconds",
 		Help:    "Time to evaluate every rule once and apply the results.",
@@ -415,4 +419,34 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// restoreRuleAlerts hands the open rule alerts loaded from the store back to
+// the evaluator, so a restarted engine resolves them when their condition
+// is clear. An open alert of a rule that is no longer configured is resolved
+// now: nothing would ever evaluate it again.
+func (e *Engine) restoreRuleAlerts(ctx context.Context) error {
+	for _, a := range e.manager.Open() {
+		if a.Source != "rule" {
+			continue
+		}
+		state, since := rule.Firing, a.StartedAt
+		if a.ActiveAt != nil {
+			since = *a.ActiveAt
+		}
+		if a.State == alert.StatePending {
+			state, since = rule.Pending, a.StartedAt
+		}
+		if e.eval.Restore(a.RuleID, a.Labels, state, since) {
+			continue
+		}
+		if _, known := e.rules[a.RuleID]; known {
+			e.log.Warn("open alert does not map back to its rule's series; it resolves by hand", "alert", a.ID, "rule", a.RuleID)
+			continue
+		}
+		if _, err := e.manager.Resolve(ctx, a.ID, "klaxon", "rule "+a.RuleID+" is no longer configured"); err != nil {
+			return fmt.Errorf("resolve alert %s of removed rule %s: %w", a.ID, a.RuleID, err)
+		}
+	}
+	return nil
 }

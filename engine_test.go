@@ -258,3 +258,36 @@ routes:
 	}
 	require.ElementsMatch(t, []string{"dba:a", "everyone:b", "everyone:c"}, seen)
 }
+
+// A restarted engine still resolves the alerts its rules opened before the
+// restart, and resolves those of rules that are gone.
+func TestEngine_RestartResolvesRestoredAlerts(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	open := func(rules ...klaxon.Rule) *klaxon.Engine {
+		eng, err := klaxon.New(klaxon.WithDataDir(dir), klaxon.WithRules(rules...))
+		require.NoError(t, err)
+		return eng
+	}
+	queue := klaxon.Rule{ID: "queue_long", Condition: "queue_length > 100", Labels: alert.Labels{"team": "ops"}}
+	other := klaxon.Rule{ID: "other", Condition: "other_metric > 1"}
+	eng := open(queue, other)
+	require.NoError(t, eng.Metrics().Push("queue_length", alert.Labels{"q": "mail"}, 500, time.Now()))
+	require.NoError(t, eng.Metrics().Push("other_metric", nil, 5, time.Now()))
+	require.NoError(t, eng.Evaluate(t.Context()))
+	require.Len(t, eng.Alerts(), 2)
+	require.NoError(t, eng.Close())
+
+	// Restart without the "other" rule: its alert resolves at once.
+	eng = open(queue)
+	defer eng.Close()
+	require.Len(t, eng.Alerts(), 1)
+	require.Equal(t, "queue_long", eng.Alerts()[0].RuleID)
+	// No data yet: the alert keeps its state.
+	require.NoError(t, eng.Evaluate(t.Context()))
+	require.Len(t, eng.Alerts(), 1)
+	// The condition clears: the restored alert resolves.
+	require.NoError(t, eng.Metrics().Push("queue_length", alert.Labels{"q": "mail"}, 3, time.Now()))
+	require.NoError(t, eng.Evaluate(t.Context()))
+	require.Empty(t, eng.Alerts())
+}
