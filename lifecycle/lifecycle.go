@@ -250,6 +250,13 @@ func (m *Manager) commit(ctx context.Context, b *batch) error {
 	}
 	m.scanDue = time.Time{}
 	if m.enqueue != nil && len(recs) > 0 {
+		// Records handed over carry their decoded event; the JSON copy is
+		// in the store, and memory holds one form only.
+		for _, r := range recs {
+			if r.Decoded != nil {
+				r.Payload = nil
+			}
+		}
 		m.enqueue(recs)
 	}
 	return nil

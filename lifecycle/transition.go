@@ -80,14 +80,17 @@ func (m *Manager) transition(b *batch, e *entry, next *alert.Alert, c change, no
 		}
 	}
 	if ev != "" && len(chans) > 0 {
-		payload, _ := json.Marshal(notify.AlertEvent{Alert: *next, PreviousState: from})
+		// The event shares next's maps: a committed alert is never changed
+		// in place (every change works on a Clone), so it stays as it was.
+		ae := &notify.AlertEvent{Alert: *next, PreviousState: from}
+		payload, _ := json.Marshal(ae)
 		for _, ch := range chans {
 			t := findTarget(plan, ch)
 			ins := &store.NotificationInsert{
 				IdempotencyKey: notify.IdempotencyKey(next.Fingerprint, next.Sequence, ch),
 				AlertID:        next.ID, Fingerprint: next.Fingerprint, Sequence: next.Sequence,
 				Channel: ch, Event: string(ev), Priority: priority(next.Severity, ev),
-				Payload: payload, GroupKey: t.groupKey, Failover: t.failover,
+				Payload: payload, Decoded: ae, GroupKey: t.groupKey, Failover: t.failover,
 				CreatedAt: now, NextAttemptAt: now,
 			}
 			if ev == notify.EventActive && t.groupWait > 0 && t.groupKey != "" {

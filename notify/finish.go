@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/klaxonhq/klaxon/store"
@@ -91,7 +92,7 @@ func (d *Dispatcher) failoverInsert(r *store.Notification, now time.Time) *store
 	return &store.NotificationInsert{
 		IdempotencyKey: IdempotencyKey(r.Fingerprint, r.Sequence, next),
 		AlertID:        r.AlertID, Fingerprint: r.Fingerprint, Sequence: r.Sequence,
-		Channel: next, Event: r.Event, Priority: r.Priority, Payload: r.Payload,
+		Channel: next, Event: r.Event, Priority: r.Priority, Payload: payloadOf(r), Decoded: r.Decoded,
 		GroupKey: r.GroupKey, Failover: r.Failover[1:], CreatedAt: now, NextAttemptAt: now,
 		LockedUntil: now.Add(d.leaseFor), LockedBy: d.owner,
 	}
@@ -133,27 +134,58 @@ func joinDetail(a, b string) string {
 	return a + "; " + b
 }
 
+// finishLinger is how long the finisher waits for more outcomes once a
+// batch shows the channels are busy: fewer, larger commits write each
+// touched page once instead of once per handful of outcomes. A lone
+// outcome is written at once.
+const finishLinger = time.Millisecond
+
 // finisher writes outcomes in batches (group commit: one transaction for
-// every outcome that arrived while the previous one was being written).
+// every outcome that arrived while the previous one was being written, and
+// under load for those of the next finishLinger).
 func (d *Dispatcher) finisher() {
 	ctx := context.Background()
-	const maxBatch = 256
+	const maxBatch = 512
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for first := range d.results {
 		batch := []*result{first}
-	gather:
-		for len(batch) < maxBatch {
-			select {
-			case r, ok := <-d.results:
-				if !ok {
-					break gather
+		open := d.gather(&batch, maxBatch)
+		if open && len(batch) > 1 && len(batch) < maxBatch {
+			timer.Reset(finishLinger)
+		linger:
+			for len(batch) < maxBatch {
+				select {
+				case r, ok := <-d.results:
+					if !ok {
+						break linger
+					}
+					batch = append(batch, r)
+				case <-timer.C:
+					break linger
 				}
-				batch = append(batch, r)
-			default:
-				break gather
 			}
+			timer.Stop()
 		}
 		d.flush(ctx, batch)
 	}
+}
+
+// gather adds the outcomes already waiting, up to max; false when results
+// is closed.
+func (d *Dispatcher) gather(batch *[]*result, max int) bool {
+	for len(*batch) < max {
+		select {
+		case r, ok := <-d.results:
+			if !ok {
+				return false
+			}
+			*batch = append(*batch, r)
+		default:
+			return true
+		}
+	}
+	return true
 }
 
 func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
@@ -202,4 +234,17 @@ func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
 	if len(failovers) > 0 {
 		d.Enqueue(failovers)
 	}
+}
+
+// payloadOf returns r's stored JSON, encoding it again for a record handed
+// over in memory with only its decoded event.
+func payloadOf(r *store.Notification) []byte {
+	if r.Payload != nil || r.Decoded == nil {
+		return r.Payload
+	}
+	b, err := json.Marshal(r.Decoded)
+	if err != nil {
+		return nil
+	}
+	return b
 }

@@ -392,7 +392,12 @@ func (w *worker) build(ctx context.Context, recs []*store.Notification) (*Notifi
 		Event: Event(lead.Event), GroupKey: lead.GroupKey, Attempt: lead.Attempts + 1,
 		CreatedAt: lead.CreatedAt,
 	}
+	n.Alerts = make([]AlertEvent, 0, len(recs))
 	for _, r := range recs {
+		if ae, ok := r.Decoded.(*AlertEvent); ok {
+			n.Alerts = append(n.Alerts, *ae)
+			continue
+		}
 		var ae AlertEvent
 		if err := json.Unmarshal(r.Payload, &ae); err != nil {
 			return nil, fmt.Errorf("decode notification %d payload: %w", r.ID, err)

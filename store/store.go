@@ -157,7 +157,11 @@ type NotificationInsert struct {
 	// Priority: higher is sent first (severity*10, plus 1 when firing).
 	Priority int
 	// Payload is the notification's content, opaque to the store (JSON).
-	Payload  []byte
+	Payload []byte
+	// Decoded, when set, is Payload already decoded by the writer. It is
+	// never stored: Apply copies it to the returned record so the process
+	// that wrote the record can send it without decoding its own JSON.
+	Decoded  any
 	GroupKey string
 	// Failover lists the channels still to try, in order, if this one fails
 	// permanently.
@@ -183,10 +187,14 @@ type Notification struct {
 	Channel        string
 	Event          string
 	Priority       int
-	Payload        []byte
-	GroupKey       string
-	Failover       []string
-	State          NotificationState
+	// Payload is nil in a record handed over in memory with Decoded set.
+	Payload []byte
+	// Decoded is the payload already decoded, on records Apply returned
+	// from an insert that had it; nil on records read from the store.
+	Decoded  any
+	GroupKey string
+	Failover []string
+	State    NotificationState
 	// Attempts counts sends made so far.
 	Attempts      int
 	CreatedAt     time.Time

@@ -75,9 +75,12 @@ func startRig(ctx context.Context, o *options, rc rigConfig) (*rig, error) {
 	if o.verbose {
 		logw = os.Stderr
 	}
-	pc := klaxontest.ProcessConfig{Bin: o.bin, ConfigFile: cfgPath, Addr: addr}
+	pc := klaxontest.ProcessConfig{Bin: o.bin, ConfigFile: cfgPath, Addr: addr, Env: o.env}
 	if logw != nil {
 		pc.Log = logw
+	}
+	if o.cpuProfile != "" {
+		pc.Args = append(pc.Args, "--pprof")
 	}
 	r.proc, err = klaxontest.StartProcess(ctx, pc)
 	if err != nil {

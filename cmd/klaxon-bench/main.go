@@ -34,6 +34,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -66,6 +67,8 @@ type options struct {
 	killMin        time.Duration
 	killMax        time.Duration
 	killRate       float64
+	cpuProfile     string
+	env            envFlag
 
 	tmp string
 	log io.Writer
@@ -102,6 +105,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.DurationVar(&o.killMin, "kill-min", 200*time.Millisecond, "least time between a restart and the next kill")
 	fs.DurationVar(&o.killMax, "kill-max", 2*time.Second, "most time between a restart and the next kill")
 	fs.Float64Var(&o.killRate, "kill-rate", 1000, "alerts posted per second in -mode kill")
+	fs.Var(&o.env, "env", "KEY=VALUE added to klaxon's environment (GOGC=50, GODEBUG=gctrace=1); repeatable")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of klaxon during run 1's throughput phase to this file")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -308,4 +313,17 @@ func printReport(w io.Writer, o *options, rep report) {
 	for _, e := range rep.Errors {
 		fmt.Fprintln(w, "FAIL:", e)
 	}
+}
+
+// envFlag collects repeated -env KEY=VALUE flags.
+type envFlag []string
+
+func (e *envFlag) String() string { return fmt.Sprint([]string(*e)) }
+
+func (e *envFlag) Set(v string) error {
+	if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+		return fmt.Errorf("%q is not KEY=VALUE", v)
+	}
+	*e = append(*e, v)
+	return nil
 }

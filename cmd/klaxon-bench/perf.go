@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -19,6 +23,7 @@ type perfResult struct {
 	Latency        latencyStats  `json:"latency"`
 	Alerts         int           `json:"alerts"`
 	ThroughputTime time.Duration `json:"throughput_ns"`
+	ThroughputCPU  time.Duration `json:"throughput_cpu_ns"`
 	AlertsPerSec   float64       `json:"alerts_per_sec"`
 	Duplicates     int           `json:"duplicates"`
 	Missing        int           `json:"missing"`
@@ -48,7 +53,26 @@ func runPerf(ctx context.Context, o *options, run int) (perfResult, error) {
 	o.logf("run %d: latency p50 %s p99 %s", run, ms(res.Latency.P50), ms(res.Latency.P99))
 
 	before := r.recv.Count(klaxontest.TypeActive)
+	var profDone <-chan error
+	if o.cpuProfile != "" && run == 1 {
+		profDone = profile(ctx, r, o.cpuProfile, 5*time.Second)
+		go fetchHeap(ctx, r, o.cpuProfile+".heap", 1200*time.Millisecond)
+		if f, err := os.Create(o.cpuProfile + ".harness"); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer func() { pprof.StopCPUProfile(); f.Close() }()
+			}
+		}
+	}
+	cpu0, _ := klaxontest.ReadProcStat(r.proc.Pid())
 	elapsed, ids, err := throughput(ctx, r, o, fmt.Sprintf("t%d", run), o.alerts, before)
+	cpu1, _ := klaxontest.ReadProcStat(r.proc.Pid())
+	if profDone != nil {
+		if perr := <-profDone; perr != nil {
+			o.logf("cpu profile: %v", perr)
+		} else {
+			o.logf("cpu profile of the throughput phase in %s", o.cpuProfile)
+		}
+	}
 	if err != nil {
 		return res, err
 	}
@@ -56,7 +80,9 @@ func runPerf(ctx context.Context, o *options, run int) (perfResult, error) {
 	res.Alerts, res.ThroughputTime = len(ids), elapsed
 	res.AlertsPerSec = float64(len(ids)) / elapsed.Seconds()
 	res.Duplicates, res.Missing = v.Duplicates, len(v.Missing)
-	o.logf("run %d: %d alerts in %s (%s)", run, len(ids), elapsed.Round(time.Millisecond), v)
+	res.ThroughputCPU = cpu1.CPU - cpu0.CPU
+	o.logf("run %d: %d alerts in %s, klaxon CPU %s (%s)", run, len(ids), elapsed.Round(time.Millisecond),
+		res.ThroughputCPU.Round(time.Millisecond), v)
 
 	time.Sleep(o.settle)
 	st0, err := klaxontest.ReadProcStat(r.proc.Pid())
@@ -171,4 +197,59 @@ func cmpErr(a, b error) error {
 		return a
 	}
 	return b
+}
+
+// profile fetches a CPU profile of klaxon (started with --pprof) covering
+// the next d and writes it to path.
+func profile(ctx context.Context, r *rig, path string, d time.Duration) <-chan error {
+	done := make(chan error, 1)
+	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", r.proc.URL(), int(d.Seconds()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		done <- err
+		return done
+	}
+	started := make(chan struct{})
+	go func() {
+		close(started)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			done <- fmt.Errorf("GET %s: %s", url, resp.Status)
+			return
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			done <- err
+			return
+		}
+		_, err = io.Copy(f, resp.Body)
+		done <- errors.Join(err, f.Close())
+	}()
+	<-started
+	time.Sleep(20 * time.Millisecond) // let the profiler start before the load
+	return done
+}
+
+// fetchHeap writes a heap profile of klaxon taken after d (the burst's
+// peak, roughly) to path.
+func fetchHeap(ctx context.Context, r *rig, path string, d time.Duration) {
+	time.Sleep(d)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.proc.URL()+"/debug/pprof/heap", nil)
+	if err != nil {
+		return
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	if f, err := os.Create(path); err == nil {
+		_, _ = io.Copy(f, resp.Body)
+		_ = f.Close()
+	}
 }

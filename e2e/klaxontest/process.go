@@ -89,6 +89,8 @@ type ProcessConfig struct {
 	ReadyTimeout time.Duration
 	// Env is added to the process's environment.
 	Env []string
+	// Args are further `klaxon serve` flags (--pprof, say).
+	Args []string
 }
 
 // Process is a `klaxon serve` child process that can be killed and started
@@ -138,7 +140,8 @@ func (p *Process) Restarts() int {
 func (p *Process) Log() string { return p.log.String() }
 
 func (p *Process) start(ctx context.Context) error {
-	cmd := exec.Command(p.cfg.Bin, "serve", "--config", p.cfg.ConfigFile, "--listen", p.cfg.Addr, "--log-level", "warn")
+	args := append([]string{"serve", "--config", p.cfg.ConfigFile, "--listen", p.cfg.Addr, "--log-level", "warn"}, p.cfg.Args...)
+	cmd := exec.Command(p.cfg.Bin, args...)
 	var out io.Writer = p.log
 	if p.cfg.Log != nil {
 		out = p.cfg.Log

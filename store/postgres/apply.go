@@ -100,6 +100,7 @@ func queueNotification(b *pgx.Batch, ni *store.NotificationInsert) (*store.Notif
 		Event:          ni.Event,
 		Priority:       ni.Priority,
 		Payload:        ni.Payload,
+		Decoded:        ni.Decoded,
 		GroupKey:       ni.GroupKey,
 		Failover:       ni.Failover,
 		State:          store.NotificationQueued,

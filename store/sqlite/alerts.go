@@ -197,7 +197,7 @@ func (s *Store) AlertCount(ctx context.Context) (map[alert.State]int, error) {
 // log, thread handles and finished notifications.
 func (s *Store) AlertPrune(ctx context.Context, p *store.AlertPruneParams) (int, error) {
 	var n int
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM alerts a
 			WHERE state = 'resolved' AND resolved_at < ?
 			AND id NOT IN (SELECT id FROM alerts WHERE state = 'resolved'

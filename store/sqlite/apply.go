@@ -75,7 +75,7 @@ const deliveryInsert = `INSERT INTO deliveries (notification_id, alert_id, finge
 // sequence) rolls back the whole batch.
 func (s *Store) Apply(ctx context.Context, p *store.ApplyParams) ([]*store.Notification, error) {
 	var out []*store.Notification
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		out = out[:0]
 		st := s.newTxStmts(ctx, tx)
 		defer st.close()
@@ -164,6 +164,7 @@ func insertNotification(st *txStmts, ni *store.NotificationInsert) (*store.Notif
 		Event:          ni.Event,
 		Priority:       ni.Priority,
 		Payload:        ni.Payload,
+		Decoded:        ni.Decoded,
 		GroupKey:       ni.GroupKey,
 		Failover:       ni.Failover,
 		State:          store.NotificationQueued,

@@ -13,7 +13,7 @@ import (
 )
 
 func BenchmarkApply(b *testing.B) {
-	for _, size := range []int{1, 100} {
+	for _, size := range []int{1, 100, 250, 2000} {
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
 			s := openTemp(b)
 			ctx := b.Context()

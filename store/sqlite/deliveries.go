@@ -17,7 +17,7 @@ func (s *Store) DeliveryInsert(ctx context.Context, p *store.DeliveryInsertParam
 	if len(p.Deliveries) == 0 {
 		return nil
 	}
-	err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
+	err := s.writeRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		st := s.newTxStmts(ctx, tx)
 		defer st.close()
 		for _, d := range p.Deliveries {

@@ -15,7 +15,7 @@ import (
 // because there other replicas' leases are live.
 func (s *Store) NotificationReleaseLeases(ctx context.Context, exceptOwner string) (int, error) {
 	var n int64
-	err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
+	err := s.writeRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE notifications SET locked_until = 0, locked_by = ''
 			WHERE state = 'queued' AND locked_by != '' AND locked_by != ?`, exceptOwner)
 		if err != nil {

@@ -60,7 +60,7 @@ func (s *Store) NotificationClaim(ctx context.Context, p *store.NotificationClai
 	}
 	now := nanos(p.Now)
 	var out []*store.Notification
-	err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
+	err := s.writeRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE notifications
 			SET locked_until = ?1, locked_by = ?2, updated_at = ?3
 			WHERE id IN (SELECT id FROM notifications
@@ -98,7 +98,7 @@ func (s *Store) NotificationExtendLease(ctx context.Context, p *store.Notificati
 	for _, id := range p.IDs {
 		args = append(args, id)
 	}
-	err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
+	err := s.writeRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE notifications SET locked_until = ?
 			WHERE locked_by = ? AND state = 'queued' AND id IN (`+placeholders(len(p.IDs))+`)`, args...)
 		return err
@@ -124,7 +124,7 @@ const threadUpsert = `INSERT INTO threads (alert_id, channel, thread) VALUES (?,
 // missing record fails the batch with store.ErrNotFound.
 func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFinishParams) ([]*store.Notification, error) {
 	var out []*store.Notification
-	err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
+	err := s.writeRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		out = out[:0]
 		st := s.newTxStmts(ctx, tx)
 		defer st.close()

@@ -21,7 +21,7 @@ func (s *Store) SilenceUpsert(ctx context.Context, sil *store.Silence) error {
 	if err != nil {
 		return fmt.Errorf("upsert silence %s: encode matchers: %w", sil.ID, err)
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO silences (`+silenceColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET matchers = excluded.matchers,
