@@ -310,6 +310,48 @@ func TestManager_Push(t *testing.T) {
 	require.ErrorContains(t, err, "alerts[0].labels")
 }
 
+// A request may name one alert more than once: each entry acts on what the
+// ones before it left, as if posted one after the other.
+func TestManager_PushSameAlertTwiceInOneRequest(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{Notify: []string{"ops"}}})
+	ctx := context.Background()
+	labels := alert.Labels{"alertname": "disk_full", "host": "db1"}
+
+	res, err := b.m.Push(ctx, []Pushed{{Labels: labels, Summary: "first"}, {Labels: labels, Summary: "second"}})
+	require.NoError(t, err)
+	require.Equal(t, res[0].ID, res[1].ID, "the second entry refreshes the alert the first one opened")
+	require.Equal(t, alert.StateActive, res[1].State)
+	require.Equal(t, []string{"ops:alert.active"}, channelsOf(b.take()), "notified once")
+	open := b.m.Open()
+	require.Len(t, open, 1)
+	require.Equal(t, "second", open[0].Summary)
+	stored, err := b.st.AlertGet(ctx, &store.AlertGetParams{IDOrFingerprint: res[0].ID})
+	require.NoError(t, err)
+	require.Equal(t, "second", stored.Summary)
+
+	// Firing and resolved in one request: opened, then resolved.
+	other := alert.Labels{"alertname": "cpu_hot", "host": "db1"}
+	res, err = b.m.Push(ctx, []Pushed{{Labels: other}, {Labels: other, Resolved: true}})
+	require.NoError(t, err)
+	require.Equal(t, alert.StateResolved, res[1].State)
+	require.Equal(t, []string{"ops:alert.active", "ops:alert.resolved"}, channelsOf(b.take()))
+	require.Len(t, b.m.Open(), 1)
+	trs, err := b.st.TransitionList(ctx, &store.TransitionListParams{AlertID: res[0].ID})
+	require.NoError(t, err)
+	require.Len(t, trs, 2)
+	require.EqualValues(t, 2, trs[1].Sequence)
+
+	// Resolved, then firing again: a new alert instance.
+	res, err = b.m.Push(ctx, []Pushed{{Labels: labels, Resolved: true}, {Labels: labels}})
+	require.NoError(t, err)
+	require.NotEqual(t, res[0].ID, res[1].ID)
+	require.Equal(t, []string{"ops:alert.resolved", "ops:alert.active"}, channelsOf(b.take()))
+	open = b.m.Open()
+	require.Len(t, open, 1)
+	require.Equal(t, res[1].ID, open[0].ID)
+}
+
 func TestManager_RoutingAndGrouping(t *testing.T) {
 	t.Parallel()
 	team, _ := alert.NewMatcher("team", alert.MatchEqual, "db")

@@ -135,6 +135,17 @@ func (m *Manager) Push(ctx context.Context, in []Pushed) ([]PushResult, error) {
 	now := m.now()
 	var b batch
 	out := make([]PushResult, len(in))
+	// staged holds the alerts this batch already changed, so a fingerprint
+	// posted twice in one request sees its first entry (memory changes only
+	// after the commit): nil once resolved here.
+	staged := map[alert.Fingerprint]*entry{}
+	current := func(fp alert.Fingerprint) (*entry, bool) {
+		if e, ok := staged[fp]; ok {
+			return e, e != nil
+		}
+		e, ok := m.open[fp]
+		return e, ok
+	}
 	for i := range in {
 		p := &in[i]
 		if len(p.Labels) == 0 {
@@ -145,7 +156,12 @@ func (m *Manager) Push(ctx context.Context, in []Pushed) ([]PushResult, error) {
 		if endsAt.IsZero() {
 			endsAt = now.Add(m.resolveTimeout)
 		}
-		e, open := m.open[fp]
+		e, open := current(fp)
+		if open {
+			// A private view of the entry: the transition's memory update
+			// then applies to it, after the commit, in batch order.
+			e = &entry{a: e.a, explicit: e.explicit}
+		}
 		switch {
 		case p.Resolved:
 			if !open {
@@ -155,6 +171,7 @@ func (m *Manager) Push(ctx context.Context, in []Pushed) ([]PushResult, error) {
 			next := e.a.Clone()
 			next.ResolvedAt = &now
 			m.transition(&b, e, next, change{to: alert.StateResolved, by: "api"}, now)
+			staged[fp] = nil
 			out[i] = PushResult{ID: next.ID, Fingerprint: fp, State: alert.StateResolved}
 		case open:
 			next := e.a.Clone()
@@ -165,7 +182,12 @@ func (m *Manager) Push(ctx context.Context, in []Pushed) ([]PushResult, error) {
 				AlertID: next.ID, Fingerprint: fp, At: now, Outcome: store.OutcomeDeduplicated,
 				Reason: "already_open", Detail: "posted again while " + string(next.State) + ": end time moved to " +
 					endsAt.UTC().Format(time.RFC3339) + ", nobody notified again",
-			}}}, func() { e.a = next })
+			}}}, func() {
+				if cur := m.open[fp]; cur != nil {
+					cur.a = next
+				}
+			})
+			staged[fp] = &entry{a: next, explicit: e.explicit}
 			out[i] = PushResult{ID: next.ID, Fingerprint: fp, State: next.State}
 		default:
 			e = &entry{explicit: p.Channels}
@@ -175,6 +197,7 @@ func (m *Manager) Push(ctx context.Context, in []Pushed) ([]PushResult, error) {
 			}
 			pushTexts(next, p)
 			m.activate(&b, e, next, now, "api")
+			staged[fp] = &entry{a: next, explicit: e.explicit}
 			out[i] = PushResult{ID: next.ID, Fingerprint: fp, State: alert.StateActive}
 		}
 	}

@@ -56,7 +56,7 @@ func runPerf(ctx context.Context, o *options, run int) (perfResult, error) {
 	var profDone <-chan error
 	if o.cpuProfile != "" && run == 1 {
 		profDone = profile(ctx, r, o.cpuProfile, 5*time.Second)
-		go fetchHeap(ctx, r, o.cpuProfile+".heap", 1200*time.Millisecond)
+		go fetchHeap(ctx, r, o.cpuProfile+".heap", 2500*time.Millisecond)
 		if f, err := os.Create(o.cpuProfile + ".harness"); err == nil {
 			if pprof.StartCPUProfile(f) == nil {
 				defer func() { pprof.StopCPUProfile(); f.Close() }()
