@@ -105,6 +105,10 @@ type Manager struct {
 	// silenceDue is the next time a silence starts or ends; zero means
 	// none. Guarded by mu.
 	silenceDue time.Time
+
+	// pushMu guards pushQ, the posts waiting for the next group commit.
+	pushMu sync.Mutex
+	pushQ  []*pushReq
 }
 
 // entry is an open alert plus what evaluation needs about it.

@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -350,6 +351,52 @@ func TestManager_PushSameAlertTwiceInOneRequest(t *testing.T) {
 	open = b.m.Open()
 	require.Len(t, open, 1)
 	require.Equal(t, res[1].ID, open[0].ID)
+}
+
+// Concurrent pushes share commits; each caller still gets the results of
+// its own alerts, in its own order.
+func TestManager_PushConcurrentCallersGetTheirOwnResults(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{Notify: []string{"ops"}}})
+	ctx := context.Background()
+	const callers, each = 8, 50
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	for c := range callers {
+		wg.Go(func() {
+			in := make([]Pushed, each)
+			for i := range in {
+				in[i] = Pushed{Labels: alert.Labels{"alertname": "load", "caller": fmt.Sprint(c), "i": fmt.Sprint(i)}}
+			}
+			res, err := b.m.Push(ctx, in)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if len(res) != each {
+				errs <- fmt.Errorf("caller %d: %d results for %d alerts", c, len(res), each)
+				return
+			}
+			for i, r := range res {
+				if want := alert.NewFingerprint("", in[i].Labels); r.Fingerprint != want || r.State != alert.StateActive {
+					errs <- fmt.Errorf("caller %d result %d: %+v, want fingerprint %s active", c, i, r, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	require.Len(t, b.m.Open(), callers*each)
+	require.Len(t, b.take(), callers*each, "one notification per alert")
+
+	// A post with a bad entry fails alone, before it joins a commit.
+	_, err := b.m.Push(ctx, []Pushed{{Labels: alert.Labels{"a": "b"}}, {}})
+	require.ErrorContains(t, err, "alerts[1].labels")
+	require.Len(t, b.m.Open(), callers*each)
 }
 
 func TestManager_RoutingAndGrouping(t *testing.T) {

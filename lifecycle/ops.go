@@ -126,12 +126,74 @@ type PushResult struct {
 	State       alert.State       `json:"state"`
 }
 
+// pushReq is one Push call waiting for a group commit.
+type pushReq struct {
+	in   []Pushed
+	out  []PushResult
+	err  error
+	done chan struct{}
+}
+
 // Push applies alerts posted from outside, all in one transaction. A firing
 // alert that is already open only gets its end time (and texts) refreshed;
 // a resolved one resolves the open alert (unknown labels are ignored).
+//
+// Concurrent calls share a transaction (group commit): the caller that gets
+// the lock applies every post waiting by then, in arrival order, as if one
+// after the other, and commits them once. Each caller returns once its
+// alerts are durable; a failed commit fails every post in it, and none of
+// them changed anything.
 func (m *Manager) Push(ctx context.Context, in []Pushed) ([]PushResult, error) {
+	for i := range in {
+		if len(in[i].Labels) == 0 {
+			return nil, fmt.Errorf("alerts[%d].labels: at least one label is required", i)
+		}
+	}
+	req := &pushReq{in: in, done: make(chan struct{})}
+	m.pushMu.Lock()
+	m.pushQ = append(m.pushQ, req)
+	m.pushMu.Unlock()
+
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	select {
+	case <-req.done: // an earlier caller committed it
+	default:
+		m.pushMu.Lock()
+		reqs := m.pushQ
+		m.pushQ = nil
+		m.pushMu.Unlock()
+		// The commit serves other callers too: one caller's cancellation
+		// must not fail theirs.
+		m.pushLocked(context.WithoutCancel(ctx), reqs)
+	}
+	m.mu.Unlock()
+	<-req.done
+	return req.out, req.err
+}
+
+// pushLocked applies reqs in one batch and completes each. Must hold mu.
+func (m *Manager) pushLocked(ctx context.Context, reqs []*pushReq) {
+	var in []Pushed
+	if len(reqs) == 1 {
+		in = reqs[0].in
+	} else {
+		for _, r := range reqs {
+			in = append(in, r.in...)
+		}
+	}
+	out, err := m.pushBatch(ctx, in)
+	for _, r := range reqs {
+		if err != nil {
+			r.err = err
+		} else {
+			r.out, out = out[:len(r.in):len(r.in)], out[len(r.in):]
+		}
+		close(r.done)
+	}
+}
+
+// pushBatch applies in as one transaction. Must hold mu.
+func (m *Manager) pushBatch(ctx context.Context, in []Pushed) ([]PushResult, error) {
 	now := m.now()
 	var b batch
 	out := make([]PushResult, len(in))
@@ -148,9 +210,6 @@ func (m *Manager) Push(ctx context.Context, in []Pushed) ([]PushResult, error) {
 	}
 	for i := range in {
 		p := &in[i]
-		if len(p.Labels) == 0 {
-			return nil, fmt.Errorf("alerts[%d].labels: at least one label is required", i)
-		}
 		fp := alert.NewFingerprint("", p.Labels)
 		endsAt := p.EndsAt
 		if endsAt.IsZero() {
