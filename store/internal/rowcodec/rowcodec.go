@@ -53,6 +53,21 @@ func FromPtrNanos(n sql.NullInt64) *time.Time {
 
 // JSONText encodes v as JSON text, with empty for nil maps and slices.
 func JSONText(v any, empty string) (string, error) {
+	// Empty ones, the common case of most columns, skip the encoder.
+	switch x := v.(type) {
+	case map[string]string:
+		if len(x) == 0 {
+			return empty, nil
+		}
+	case alert.Labels:
+		if len(x) == 0 {
+			return empty, nil
+		}
+	case []string:
+		if len(x) == 0 {
+			return empty, nil
+		}
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return "", err
