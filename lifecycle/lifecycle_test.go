@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -397,6 +398,34 @@ func TestManager_PushConcurrentCallersGetTheirOwnResults(t *testing.T) {
 	_, err := b.m.Push(ctx, []Pushed{{Labels: alert.Labels{"a": "b"}}, {}})
 	require.ErrorContains(t, err, "alerts[1].labels")
 	require.Len(t, b.m.Open(), callers*each)
+}
+
+// Records handed to the dispatcher share the committed alert; later
+// evaluations replace the alert in memory instead of changing it, so a
+// notification on its way keeps what the transition saw.
+func TestManager_HandedOverEventDoesNotChange(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{Notify: []string{"ops"}}})
+	ctx := context.Background()
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Firing, 0.3)}))
+	recs := b.take()
+	require.Len(t, recs, 1)
+	ev, ok := recs[0].Decoded.(*notify.AlertEvent)
+	require.True(t, ok, "the record carries its decoded event")
+	require.Nil(t, recs[0].Payload, "memory holds one form of the payload")
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Firing, 0.9)}))
+	require.InDelta(t, 0.3, ev.Value, 1e-9)
+	require.InDelta(t, 0.9, b.m.Open()[0].Value, 1e-9)
+	stored, err := b.st.NotificationList(ctx, &store.NotificationListParams{AlertID: ev.ID})
+	require.NoError(t, err)
+	require.JSONEq(t, string(mustJSON(t, ev)), string(stored[0].Payload), "the stored payload is the same event")
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
 }
 
 func TestManager_RoutingAndGrouping(t *testing.T) {

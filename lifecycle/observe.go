@@ -77,8 +77,14 @@ func (m *Manager) observe(b *batch, o *Observation, now time.Time) {
 		if open {
 			if o.Condition == Pending || e.a.State != alert.StatePending {
 				// Already pending or firing: only the value moves. It is
-				// kept in memory and written with the next transition.
-				e.a.Value = o.Value
+				// kept in memory and written with the next transition. The
+				// alert is replaced, not changed: notifications on their way
+				// share the committed one.
+				if e.a.Value != o.Value {
+					cp := *e.a
+					cp.Value = o.Value
+					e.a = &cp
+				}
 				return
 			}
 			next := e.a.Clone()

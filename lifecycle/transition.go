@@ -82,7 +82,7 @@ func (m *Manager) transition(b *batch, e *entry, next *alert.Alert, c change, no
 	if ev != "" && len(chans) > 0 {
 		// The event shares next's maps: a committed alert is never changed
 		// in place (every change works on a Clone), so it stays as it was.
-		ae := &notify.AlertEvent{Alert: *next, PreviousState: from}
+		ae := &notify.AlertEvent{Alert: next, PreviousState: from}
 		payload, _ := json.Marshal(ae)
 		for _, ch := range chans {
 			t := findTarget(plan, ch)

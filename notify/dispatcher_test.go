@@ -96,7 +96,7 @@ func (b *bundle) enqueue(t *testing.T, id string, seq int64, sev alert.Severity,
 	now := time.Now()
 	a := &alert.Alert{ID: id, Fingerprint: alert.NewFingerprint("r", alert.Labels{"id": id}), RuleID: "r",
 		State: alert.StateActive, Severity: sev, Labels: alert.Labels{"id": id}, StartedAt: now, UpdatedAt: now, Sequence: seq}
-	payload, err := json.Marshal(notify.AlertEvent{Alert: *a})
+	payload, err := json.Marshal(notify.AlertEvent{Alert: a})
 	require.NoError(t, err)
 	c := store.Change{Alert: a, Transition: &alert.Transition{AlertID: id, Fingerprint: a.Fingerprint, Sequence: seq, To: a.State, At: now}}
 	for _, ch := range channels {
@@ -277,7 +277,7 @@ func testGroups(t *testing.T, failFirst bool) {
 		id := fmt.Sprintf("g%d", i)
 		a := &alert.Alert{ID: id, Fingerprint: alert.NewFingerprint("r", alert.Labels{"id": id}), State: alert.StateActive,
 			Severity: alert.High, Labels: alert.Labels{"id": id, "team": "db"}, StartedAt: now, UpdatedAt: now, Sequence: 1}
-		payload, _ := json.Marshal(notify.AlertEvent{Alert: *a})
+		payload, _ := json.Marshal(notify.AlertEvent{Alert: a})
 		changes = append(changes, store.Change{Alert: a, Notifications: []*store.NotificationInsert{{
 			IdempotencyKey: notify.IdempotencyKey(a.Fingerprint, 1, "ops"), AlertID: id, Fingerprint: a.Fingerprint,
 			Sequence: 1, Channel: "ops", Event: string(notify.EventActive), Priority: 45, Payload: payload,

@@ -44,7 +44,7 @@ func (e Event) Firing() bool {
 // AlertEvent is one alert in a notification: the alert as it was at the
 // transition, plus the state it left.
 type AlertEvent struct {
-	alert.Alert
+	*alert.Alert
 	PreviousState alert.State `json:"previous_state"`
 }
 
@@ -81,7 +81,7 @@ type Notification struct {
 }
 
 // Alert returns the notification's primary alert.
-func (n *Notification) Alert() *alert.Alert { return &n.Alerts[0].Alert }
+func (n *Notification) Alert() *alert.Alert { return n.Alerts[0].Alert }
 
 // IdempotencyKey builds the key of invariant 2. Fingerprints are hex, so the
 // key only holds [0-9a-z_-].

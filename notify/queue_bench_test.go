@@ -46,7 +46,7 @@ func changes(from, n int, now time.Time) []store.Change {
 		id := fmt.Sprintf("a%d", i)
 		a := &alert.Alert{ID: id, Fingerprint: alert.NewFingerprint("", alert.Labels{"id": id}), State: alert.StateActive,
 			Severity: alert.High, Labels: alert.Labels{"id": id}, StartedAt: now, UpdatedAt: now, Sequence: 1}
-		payload, _ := json.Marshal(notify.AlertEvent{Alert: *a})
+		payload, _ := json.Marshal(notify.AlertEvent{Alert: a})
 		out = append(out, store.Change{Alert: a,
 			Transition: &alert.Transition{AlertID: id, Fingerprint: a.Fingerprint, Sequence: 1, To: alert.StateActive, At: now},
 			Notifications: []*store.NotificationInsert{{

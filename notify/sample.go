@@ -35,7 +35,7 @@ func SampleNotification(channel string, now time.Time) *Notification {
 		IdempotencyKey: key,
 		Channel:        channel,
 		Event:          EventTest,
-		Alerts:         []AlertEvent{{Alert: a, PreviousState: alert.StatePending}},
+		Alerts:         []AlertEvent{{Alert: &a, PreviousState: alert.StatePending}},
 		Attempt:        1,
 		CreatedAt:      now.UTC(),
 	}

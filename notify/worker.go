@@ -402,6 +402,9 @@ func (w *worker) build(ctx context.Context, recs []*store.Notification) (*Notifi
 		if err := json.Unmarshal(r.Payload, &ae); err != nil {
 			return nil, fmt.Errorf("decode notification %d payload: %w", r.ID, err)
 		}
+		if ae.Alert == nil {
+			return nil, fmt.Errorf("decode notification %d payload: no alert in it", r.ID)
+		}
 		n.Alerts = append(n.Alerts, ae)
 	}
 	if n.Event != EventActive && n.Event != EventTest {

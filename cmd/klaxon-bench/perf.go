@@ -57,6 +57,15 @@ func runPerf(ctx context.Context, o *options, run int) (perfResult, error) {
 	if o.cpuProfile != "" && run == 1 {
 		profDone = profile(ctx, r, o.cpuProfile, 5*time.Second)
 		go fetchHeap(ctx, r, o.cpuProfile+".heap", 2500*time.Millisecond)
+		go func() {
+			time.Sleep(3500 * time.Millisecond)
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, r.proc.URL()+"/debug/pprof/heap?debug=1", nil)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				_ = os.WriteFile(o.cpuProfile+".memstats", b, 0o644)
+			}
+		}()
 		if f, err := os.Create(o.cpuProfile + ".harness"); err == nil {
 			if pprof.StartCPUProfile(f) == nil {
 				defer func() { pprof.StopCPUProfile(); f.Close() }()

@@ -72,7 +72,7 @@ func run(ctx context.Context) error {
 	}
 	thread := ""
 	for i, step := range steps {
-		a := &n.Alerts[0].Alert
+		a := n.Alerts[0].Alert
 		n.Alerts[0].PreviousState = a.State
 		a.State, a.Sequence = step.state, int64(i+1)
 		if step.event == notify.EventAcknowledged {

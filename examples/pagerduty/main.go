@@ -83,7 +83,7 @@ func run(ctx context.Context, out io.Writer) error {
 			IdempotencyKey: notify.IdempotencyKey(a.Fingerprint, a.Sequence, "pager"),
 			Channel:        "pager",
 			Event:          step.event,
-			Alerts:         []notify.AlertEvent{{Alert: a}},
+			Alerts:         []notify.AlertEvent{{Alert: &a}},
 			Attempt:        1,
 			CreatedAt:      now,
 			ExternalURL:    "https://klaxon.example.com/alerts/" + a.ID,

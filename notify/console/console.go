@@ -77,7 +77,7 @@ var colors = map[alert.Severity]string{
 }
 
 func (c *Channel) line(b *strings.Builder, n *notify.Notification, ev *notify.AlertEvent) {
-	a := &ev.Alert
+	a := ev.Alert
 	at := a.UpdatedAt
 	if at.IsZero() {
 		at = n.CreatedAt

@@ -88,8 +88,8 @@ func firing() *notify.Notification {
 // event, with thread from the previous receipt.
 func followUp(n *notify.Notification, event notify.Event, state alert.State, thread string) *notify.Notification {
 	c := *n
-	c.Alerts = []notify.AlertEvent{{Alert: *n.Alerts[0].Alert.Clone(), PreviousState: n.Alerts[0].State}}
-	a := &c.Alerts[0].Alert
+	c.Alerts = []notify.AlertEvent{{Alert: n.Alerts[0].Alert.Clone(), PreviousState: n.Alerts[0].State}}
+	a := c.Alerts[0].Alert
 	a.State = state
 	a.Sequence++
 	c.Event = event
@@ -328,7 +328,7 @@ func TestChannel_Send_Grouped(t *testing.T) {
 	second.RuleName, second.Summary, second.Severity = "Slow responses", "p95 is 900ms", alert.High
 	third := *n.Alerts[0].Alert.Clone()
 	third.RuleName, third.Summary = "Disk almost full", "disk_usage is 93%"
-	n.Alerts = append(n.Alerts, notify.AlertEvent{Alert: second}, notify.AlertEvent{Alert: third})
+	n.Alerts = append(n.Alerts, notify.AlertEvent{Alert: &second}, notify.AlertEvent{Alert: &third})
 	n.GroupKey = "route0/service=checkout"
 
 	_, err := ch.Send(t.Context(), n)

@@ -308,7 +308,7 @@ func view(n *notify.Notification) mailView {
 	h, note := lead(n)
 	v := mailView{Lead: h, Note: note, Title: Subject(n.Alert()), Count: len(n.Alerts), URL: n.ExternalURL}
 	for i := range n.Alerts {
-		a := &n.Alerts[i].Alert
+		a := n.Alerts[i].Alert
 		t := a.UpdatedAt
 		if i == 0 && !n.CreatedAt.IsZero() {
 			t = n.CreatedAt

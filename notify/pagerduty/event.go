@@ -61,7 +61,7 @@ func dedupKey(a *alert.Alert) string {
 // Acknowledge and resolve events carry only event_action and dedup_key, as
 // PagerDuty documents.
 func (c *Channel) buildEvent(n *notify.Notification, i int, action string) *event {
-	a := &n.Alerts[i].Alert
+	a := n.Alerts[i].Alert
 	ev := &event{EventAction: action, DedupKey: dedupKey(a)}
 	if action != actionTrigger {
 		return ev

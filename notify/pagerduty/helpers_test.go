@@ -74,7 +74,7 @@ func notification(e notify.Event, alerts ...alert.Alert) *notify.Notification {
 		ExternalURL:    "https://klaxon.example.com/alerts/" + alerts[0].ID,
 	}
 	for _, a := range alerts {
-		n.Alerts = append(n.Alerts, notify.AlertEvent{Alert: a, PreviousState: alert.StatePending})
+		n.Alerts = append(n.Alerts, notify.AlertEvent{Alert: &a, PreviousState: alert.StatePending})
 	}
 	return n
 }

@@ -501,7 +501,7 @@ func TestChannel_Send_Fields(t *testing.T) {
 			a := firingAlert()
 			n := notification(notify.EventActive, a)
 			if tc.edit != nil {
-				tc.edit(&n.Alerts[0].Alert, n)
+				tc.edit(n.Alerts[0].Alert, n)
 			}
 			_, err := ch.Send(t.Context(), n)
 			require.NoError(t, err)

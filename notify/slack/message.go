@@ -90,7 +90,7 @@ func buildMessage(n *notify.Notification, now time.Time) message {
 		if i == 0 {
 			link = n.ExternalURL
 		}
-		m.attachments = append(m.attachments, alertAttachment(&shown[i].Alert, link, at))
+		m.attachments = append(m.attachments, alertAttachment(shown[i].Alert, link, at))
 	}
 	if rest := len(n.Alerts) - len(shown); rest > 0 {
 		more := fmt.Sprintf("… and %d more alerts", rest)

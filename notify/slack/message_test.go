@@ -120,7 +120,7 @@ func groupedNotification(count int) *notify.Notification {
 	n.Alerts = nil
 	for i := range count {
 		a := first
-		a.Alert = *first.Clone()
+		a.Alert = first.Clone()
 		a.Labels["service"] = fmt.Sprintf("checkout-%d", i)
 		a.Fingerprint = alert.NewFingerprint(a.RuleID, a.Labels)
 		n.Alerts = append(n.Alerts, a)

@@ -66,7 +66,7 @@ func activeNotification() *notify.Notification {
 		IdempotencyKey: notify.IdempotencyKey(a.Fingerprint, a.Sequence, "ops"),
 		Channel:        "ops",
 		Event:          notify.EventActive,
-		Alerts:         []notify.AlertEvent{{Alert: a, PreviousState: alert.StatePending}},
+		Alerts:         []notify.AlertEvent{{Alert: &a, PreviousState: alert.StatePending}},
 		Attempt:        1,
 		CreatedAt:      t0,
 		ExternalURL:    "https://klaxon.example.com/alerts/01JD0000000000000000000001",
@@ -86,7 +86,7 @@ func acknowledgedNotification() *notify.Notification {
 		IdempotencyKey: notify.IdempotencyKey(a.Fingerprint, a.Sequence, "ops"),
 		Channel:        "ops",
 		Event:          notify.EventAcknowledged,
-		Alerts:         []notify.AlertEvent{{Alert: a, PreviousState: alert.StateActive}},
+		Alerts:         []notify.AlertEvent{{Alert: &a, PreviousState: alert.StateActive}},
 		Attempt:        1,
 		CreatedAt:      t0.Add(time.Minute),
 	}
@@ -120,8 +120,8 @@ func resolvedGroupNotification() *notify.Notification {
 		Event:          notify.EventResolved,
 		GroupKey:       `{}:{env="prod", service="checkout"}`,
 		Alerts: []notify.AlertEvent{
-			{Alert: a, PreviousState: alert.StateActive},
-			{Alert: b, PreviousState: alert.StateActive},
+			{Alert: &a, PreviousState: alert.StateActive},
+			{Alert: &b, PreviousState: alert.StateActive},
 		},
 		Attempt:   2,
 		CreatedAt: t0.Add(5 * time.Minute),

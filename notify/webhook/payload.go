@@ -109,6 +109,9 @@ func normalize(alerts []notify.AlertEvent) []notify.AlertEvent {
 	}
 	out := slices.Clone(alerts)
 	for i := range out {
+		// The alerts are shared with the dispatcher: change a copy.
+		cp := *out[i].Alert
+		out[i].Alert = &cp
 		a := &out[i]
 		if a.Labels == nil {
 			a.Labels = alert.Labels{}
@@ -142,7 +145,7 @@ func alertmanagerPayload(n *notify.Notification) *amMessage {
 		Alerts:      make([]amAlert, 0, len(n.Alerts)),
 	}
 	for i := range n.Alerts {
-		a := &n.Alerts[i].Alert
+		a := n.Alerts[i].Alert
 		labels := maps.Clone(map[string]string(a.Labels))
 		if labels == nil {
 			labels = map[string]string{}
