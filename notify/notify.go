@@ -42,7 +42,9 @@ func (e Event) Firing() bool {
 }
 
 // AlertEvent is one alert in a notification: the alert as it was at the
-// transition, plus the state it left.
+// transition, plus the state it left. The alert is shared with the engine
+// (and with other channels' notifications of the same transition): read
+// it, never change it; copy it to adjust it.
 type AlertEvent struct {
 	*alert.Alert
 	PreviousState alert.State `json:"previous_state"`
