@@ -106,7 +106,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.DurationVar(&o.killMax, "kill-max", 2*time.Second, "most time between a restart and the next kill")
 	fs.Float64Var(&o.killRate, "kill-rate", 1000, "alerts posted per second in -mode kill")
 	fs.Var(&o.env, "env", "KEY=VALUE added to klaxon's environment (GOGC=50, GODEBUG=gctrace=1); repeatable")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of klaxon during run 1's throughput phase to this file")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "profile run 1's throughput phase: klaxon's CPU to this file, the harness's to FILE.harness, klaxon's heap to FILE.heap")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"os"
-	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -53,35 +49,14 @@ func runPerf(ctx context.Context, o *options, run int) (perfResult, error) {
 	o.logf("run %d: latency p50 %s p99 %s", run, ms(res.Latency.P50), ms(res.Latency.P99))
 
 	before := r.recv.Count(klaxontest.TypeActive)
-	var profDone <-chan error
+	stopProfiles := func() {}
 	if o.cpuProfile != "" && run == 1 {
-		profDone = profile(ctx, r, o.cpuProfile, 5*time.Second)
-		go fetchHeap(ctx, r, o.cpuProfile+".heap", 2500*time.Millisecond)
-		go func() {
-			time.Sleep(3500 * time.Millisecond)
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, r.proc.URL()+"/debug/pprof/heap?debug=1", nil)
-			if resp, err := http.DefaultClient.Do(req); err == nil {
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				_ = os.WriteFile(o.cpuProfile+".memstats", b, 0o644)
-			}
-		}()
-		if f, err := os.Create(o.cpuProfile + ".harness"); err == nil {
-			if pprof.StartCPUProfile(f) == nil {
-				defer func() { pprof.StopCPUProfile(); f.Close() }()
-			}
-		}
+		stopProfiles = startProfiles(ctx, r, o, 5*time.Second)
 	}
 	cpu0, _ := klaxontest.ReadProcStat(r.proc.Pid())
 	elapsed, ids, err := throughput(ctx, r, o, fmt.Sprintf("t%d", run), o.alerts, before)
 	cpu1, _ := klaxontest.ReadProcStat(r.proc.Pid())
-	if profDone != nil {
-		if perr := <-profDone; perr != nil {
-			o.logf("cpu profile: %v", perr)
-		} else {
-			o.logf("cpu profile of the throughput phase in %s", o.cpuProfile)
-		}
-	}
+	stopProfiles()
 	if err != nil {
 		return res, err
 	}
@@ -193,11 +168,14 @@ func throughput(ctx context.Context, r *rig, o *options, prefix string, n, befor
 	if first != nil {
 		return 0, nil, fmt.Errorf("push: %w", first)
 	}
+	posted := time.Since(start)
+	delivered := r.recv.Count(klaxontest.TypeActive) - before
 	wctx, cancel := context.WithTimeout(ctx, o.deadline)
 	defer cancel()
 	if err := r.recv.Wait(wctx, klaxontest.TypeActive, before+n); err != nil {
 		return 0, ids, fmt.Errorf("%w: %w", errAssertion, err)
 	}
+	o.logf("all %d posted (accepted, durable) after %s, %d delivered by then", n, posted.Round(time.Millisecond), delivered)
 	return r.recv.Stats().Last.Sub(start), ids, nil
 }
 
@@ -206,59 +184,4 @@ func cmpErr(a, b error) error {
 		return a
 	}
 	return b
-}
-
-// profile fetches a CPU profile of klaxon (started with --pprof) covering
-// the next d and writes it to path.
-func profile(ctx context.Context, r *rig, path string, d time.Duration) <-chan error {
-	done := make(chan error, 1)
-	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", r.proc.URL(), int(d.Seconds()))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		done <- err
-		return done
-	}
-	started := make(chan struct{})
-	go func() {
-		close(started)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			done <- err
-			return
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			done <- fmt.Errorf("GET %s: %s", url, resp.Status)
-			return
-		}
-		f, err := os.Create(path)
-		if err != nil {
-			done <- err
-			return
-		}
-		_, err = io.Copy(f, resp.Body)
-		done <- errors.Join(err, f.Close())
-	}()
-	<-started
-	time.Sleep(20 * time.Millisecond) // let the profiler start before the load
-	return done
-}
-
-// fetchHeap writes a heap profile of klaxon taken after d (the burst's
-// peak, roughly) to path.
-func fetchHeap(ctx context.Context, r *rig, path string, d time.Duration) {
-	time.Sleep(d)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.proc.URL()+"/debug/pprof/heap", nil)
-	if err != nil {
-		return
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return
-	}
-	defer resp.Body.Close()
-	if f, err := os.Create(path); err == nil {
-		_, _ = io.Copy(f, resp.Body)
-		_ = f.Close()
-	}
 }
