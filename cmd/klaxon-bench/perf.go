@@ -24,6 +24,7 @@ type perfResult struct {
 	Duplicates     int           `json:"duplicates"`
 	Missing        int           `json:"missing"`
 	PeakRSS        int64         `json:"peak_rss_bytes"`
+	IdleRSS        int64         `json:"idle_rss_bytes"`
 	IdleCPU        float64       `json:"idle_cpu_percent"`
 	IdleWindow     time.Duration `json:"idle_window_ns"`
 }
@@ -87,7 +88,9 @@ func runPerf(ctx context.Context, o *options, run int) (perfResult, error) {
 	res.IdleWindow = time.Since(t0)
 	res.IdleCPU = 100 * float64(st1.CPU-st0.CPU) / float64(res.IdleWindow)
 	res.PeakRSS = max(res.PeakRSS, st1.PeakRSS)
-	o.logf("run %d: peak RSS %s, idle CPU %.2f%%", run, mb(res.PeakRSS), res.IdleCPU)
+	res.IdleRSS = st1.RSS
+	o.logf("run %d: peak RSS %s, RSS holding the alerts at the end of the idle window %s, idle CPU %.2f%%",
+		run, mb(res.PeakRSS), mb(res.IdleRSS), res.IdleCPU)
 	if v.Duplicates != 0 || len(v.Missing) != 0 {
 		return res, fmt.Errorf("%w: throughput run %d: %s", errAssertion, run, v)
 	}

@@ -61,6 +61,7 @@ MCP_ALERT_* environment variables describe.`,
 				printProblems(cmd, err)
 				return fail(cmd, 1)
 			}
+			go releaseAfterBursts(cmd.Context(), 2*time.Second)
 			go func() {
 				<-eng.Ready()
 				fmt.Fprintf(cmd.ErrOrStderr(), "klaxon %s serving on http://%s (dashboard at /, API at /api/v1)\n", versionString(), eng.Addr())
