@@ -428,6 +428,39 @@ func mustJSON(t *testing.T, v any) []byte {
 	return b
 }
 
+// A panic while applying a group of posts fails every post of the group and
+// leaves the manager usable.
+func TestManager_PushPanicReleasesTheGroup(t *testing.T) {
+	t.Parallel()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	m, err := New(t.Context(), Options{Store: st, Routes: []*Route{{Notify: []string{"ops"}}}, Owner: "me",
+		Render: func(a *alert.Alert) {
+			if a.Labels["boom"] != "" {
+				panic("template exploded")
+			}
+		}})
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	// Queue a second post behind the one that panics, as a concurrent
+	// caller would, then lead the group.
+	other := &pushReq{in: []Pushed{{Labels: alert.Labels{"alertname": "fine"}}}, done: make(chan struct{})}
+	m.pushQ = append(m.pushQ, other)
+	func() {
+		defer func() { require.NotNil(t, recover(), "the leader's own call panics") }()
+		_, _ = m.Push(ctx, []Pushed{{Labels: alert.Labels{"alertname": "bad", "boom": "1"}}})
+	}()
+	<-other.done
+	require.ErrorContains(t, other.err, "internal error: template exploded")
+
+	res, err := m.Push(ctx, []Pushed{{Labels: alert.Labels{"alertname": "fine"}}})
+	require.NoError(t, err, "the lock was released")
+	require.Equal(t, alert.StateActive, res[0].State)
+	require.Len(t, m.Open(), 1, "nothing of the failed group was applied")
+}
+
 func TestManager_RoutingAndGrouping(t *testing.T) {
 	t.Parallel()
 	team, _ := alert.NewMatcher("team", alert.MatchEqual, "db")

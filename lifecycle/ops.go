@@ -154,21 +154,42 @@ func (m *Manager) Push(ctx context.Context, in []Pushed) ([]PushResult, error) {
 	m.pushQ = append(m.pushQ, req)
 	m.pushMu.Unlock()
 
-	m.mu.Lock()
-	select {
-	case <-req.done: // an earlier caller committed it
-	default:
-		m.pushMu.Lock()
-		reqs := m.pushQ
-		m.pushQ = nil
-		m.pushMu.Unlock()
-		// The commit serves other callers too: one caller's cancellation
-		// must not fail theirs.
-		m.pushLocked(context.WithoutCancel(ctx), reqs)
-	}
-	m.mu.Unlock()
+	m.lead(ctx, req)
 	<-req.done
 	return req.out, req.err
+}
+
+// lead commits every waiting post unless an earlier caller already
+// committed req. If applying them panics, the others fail instead of
+// waiting forever, and the lock is released.
+func (m *Manager) lead(ctx context.Context, req *pushReq) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	select {
+	case <-req.done: // an earlier caller committed it
+		return
+	default:
+	}
+	m.pushMu.Lock()
+	reqs := m.pushQ
+	m.pushQ = nil
+	m.pushMu.Unlock()
+	completed := false
+	defer func() {
+		if completed {
+			return
+		}
+		p := recover()
+		for _, r := range reqs {
+			r.err = fmt.Errorf("push: internal error: %v", p)
+			close(r.done)
+		}
+		panic(p)
+	}()
+	// The commit serves other callers too: one caller's cancellation must
+	// not fail theirs.
+	m.pushLocked(context.WithoutCancel(ctx), reqs)
+	completed = true
 }
 
 // pushLocked applies reqs in one batch and completes each. Must hold mu.
