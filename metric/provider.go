@@ -3,6 +3,7 @@ package metric
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
@@ -51,6 +52,17 @@ func (r *Registry) UnregisterProvider(name string) bool {
 	return true
 }
 
+// providerValue asks p for name. A NaN or infinite answer is no answer: it
+// can neither breach nor clear a condition, and no store or JSON encoder
+// takes it.
+func providerValue(p Provider, name string) (float64, bool) {
+	v, ok := p.Value(name)
+	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
+}
+
 func (r *Registry) provider(name string) Provider {
 	r.provMu.RLock()
 	defer r.provMu.RUnlock()
@@ -70,7 +82,7 @@ func (r *Registry) queryProviders(name string, sel alert.Matchers, fn Func) []Re
 	ps := r.providers
 	r.provMu.RUnlock()
 	for _, np := range ps {
-		v, ok := np.p.Value(name)
+		v, ok := providerValue(np.p, name)
 		if !ok {
 			continue
 		}
@@ -93,7 +105,7 @@ func (r *Registry) askProvider(provider, name string, sel alert.Matchers) ([]Res
 	if p == nil {
 		return nil, false
 	}
-	v, ok := p.Value(name)
+	v, ok := providerValue(p, name)
 	if !ok {
 		return nil, true
 	}
@@ -133,7 +145,7 @@ func (r *Registry) Collect(now time.Time) {
 			if done[name] {
 				continue // an earlier provider answers this name
 			}
-			v, ok := np.p.Value(name)
+			v, ok := providerValue(np.p, name)
 			if !ok {
 				continue
 			}

@@ -1,6 +1,7 @@
 package metric
 
 import (
+	"math"
 	"os"
 	"sync"
 	"testing"
@@ -228,4 +229,27 @@ func TestRegistry_Concurrent(t *testing.T) {
 	for _, res := range r.Query(NameErrorRate, nil, Last, 0, now) {
 		require.InDelta(t, 0.1, res.Value, 1e-12)
 	}
+}
+
+// A provider answering NaN or an infinity has no value: neither a breach
+// nor a recovery, and nothing downstream (store, JSON) has to carry it.
+func TestProviders_NonFiniteIsNoValue(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	bad := newMapProvider(map[string]float64{"queue_depth": math.NaN(), "lag": math.Inf(1)}, nil)
+	good := newMapProvider(map[string]float64{"queue_depth": 7}, nil)
+	require.NoError(t, b.reg.RegisterProvider("bad", listedProvider{bad}))
+	require.NoError(t, b.reg.RegisterProvider("good", good))
+
+	v, _ := one(t, b.reg.Query("queue_depth", nil, Last, 0, t0))
+	require.Equal(t, 7.0, v, "the next provider answers")
+	require.Empty(t, b.reg.Query("lag", nil, Last, 0, t0))
+
+	// Collect skips them too, so windows never see them.
+	b.reg.Collect(t0)
+	bad.set("lag", 3)
+	b.reg.Collect(at(10))
+	res := b.reg.Query("lag", nil, Max, time.Minute, at(10))
+	require.Len(t, res, 1)
+	require.Equal(t, 3.0, res[0].Value)
 }

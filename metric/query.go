@@ -74,8 +74,9 @@ type Result struct {
 
 // Provider answers the current value of metrics it knows by name: the seed's
 // CustomMetricProvider. Value reports false when the provider has no value
-// for name right now (no data, which is neither a breach nor a recovery).
-// Implementations must be safe for concurrent use.
+// for name right now (no data, which is neither a breach nor a recovery); a
+// NaN or infinite value counts as no value too. Implementations must be safe
+// for concurrent use.
 type Provider interface {
 	Value(name string) (float64, bool)
 	Metadata(name string) map[string]string
