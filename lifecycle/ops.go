@@ -184,7 +184,9 @@ func (m *Manager) lead(ctx context.Context, req *pushReq) {
 			r.err = fmt.Errorf("push: internal error: %v", p)
 			close(r.done)
 		}
-		panic(p)
+		if p != nil {
+			panic(p)
+		}
 	}()
 	// The commit serves other callers too: one caller's cancellation must
 	// not fail theirs.

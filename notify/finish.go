@@ -171,10 +171,10 @@ func (d *Dispatcher) finisher() {
 	}
 }
 
-// gather adds the outcomes already waiting, up to max; false when results
-// is closed.
-func (d *Dispatcher) gather(batch *[]*result, max int) bool {
-	for len(*batch) < max {
+// gather adds the outcomes already waiting, up to limit; false when
+// results is closed.
+func (d *Dispatcher) gather(batch *[]*result, limit int) bool {
+	for len(*batch) < limit {
 		select {
 		case r, ok := <-d.results:
 			if !ok {
