@@ -100,7 +100,8 @@ type Manager struct {
 	groupDue map[string]time.Time
 	// scanDue is when Tick must next look at every open alert (an end
 	// time, an escalation step, a renotification); zero means "at the next
-	// Tick" and every committed change resets it. Guarded by mu.
+	// Tick". A commit brings it forward to the timers of the alerts it
+	// changed. Guarded by mu.
 	scanDue time.Time
 	// silenceDue is the next time a silence starts or ends; zero means
 	// none. Guarded by mu.
@@ -252,7 +253,7 @@ func (m *Manager) commit(ctx context.Context, b *batch) error {
 	for _, f := range b.after {
 		f()
 	}
-	m.scanDue = time.Time{}
+	m.lowerScanDue(b.changes)
 	if m.enqueue != nil && len(recs) > 0 {
 		// Records handed over carry their decoded event; the JSON copy is
 		// in the store, and memory holds one form only.

@@ -46,7 +46,7 @@ func (b *testBundle) take() []*store.Notification {
 	return out
 }
 
-func setup(t *testing.T, routes []*Route) *testBundle {
+func setup(t testing.TB, routes []*Route) *testBundle {
 	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
 	require.NoError(t, err)
@@ -459,6 +459,35 @@ func TestManager_PushPanicReleasesTheGroup(t *testing.T) {
 	require.NoError(t, err, "the lock was released")
 	require.Equal(t, alert.StateActive, res[0].State)
 	require.Len(t, m.Open(), 1, "nothing of the failed group was applied")
+}
+
+// A commit brings the next full scan forward to the timers of what it
+// changed: an alert posted after a scan still ends, escalates and repeats
+// on time, though Tick does not look at every open alert after each change.
+func TestManager_TickTimersOfLaterChanges(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{Notify: []string{"ops"}, RepeatInterval: time.Hour,
+		Escalate: []Escalation{{After: 5 * time.Minute, Notify: []string{"pager"}}}}})
+	ctx := context.Background()
+	now := b.clock.now()
+	_, err := b.m.Push(ctx, []Pushed{{Labels: alert.Labels{"alertname": "slow"}, EndsAt: now.Add(2 * time.Hour)}})
+	require.NoError(t, err)
+	require.NoError(t, b.m.Tick(ctx)) // scans; nothing due for 5 minutes
+	b.take()
+
+	b.clock.add(time.Minute)
+	_, err = b.m.Push(ctx, []Pushed{{Labels: alert.Labels{"alertname": "brief"}, EndsAt: b.clock.now().Add(30 * time.Second)}})
+	require.NoError(t, err)
+	b.take()
+
+	b.clock.add(31 * time.Second)
+	require.NoError(t, b.m.Tick(ctx))
+	require.Equal(t, []string{"ops:alert.resolved"}, channelsOf(b.take()), "the later alert ended on time")
+	require.Len(t, b.m.Open(), 1)
+
+	b.clock.add(4 * time.Minute) // 5m31s after the first alert fired
+	require.NoError(t, b.m.Tick(ctx))
+	require.Equal(t, []string{"pager:alert.escalated"}, channelsOf(b.take()), "the first alert escalated on time")
 }
 
 func TestManager_RoutingAndGrouping(t *testing.T) {

@@ -37,56 +37,97 @@ func (m *Manager) Tick(ctx context.Context) error {
 	timed := m.timedRoutes()
 	next := now.Add(time.Hour)
 	due := func(t time.Time) {
-		if t.Before(next) {
+		if !t.IsZero() && t.Before(next) {
 			next = t
 		}
 	}
 	for _, e := range m.open {
 		a := e.a
-		if a.EndsAt != nil && a.Source == "api" {
-			if !a.EndsAt.After(now) {
-				nx := a.Clone()
-				nx.ResolvedAt = &now
-				m.transition(&b, e, nx, change{to: alert.StateResolved, kind: alert.KindEnded, by: "api", comment: "end time passed"}, now)
-				continue
-			}
-			due(*a.EndsAt)
-		}
-		if a.State != alert.StateActive || !timed {
-			continue
-		}
-		plan := m.route(a, e.explicit)
-		if a.ActiveAt != nil && a.EscalationLevel < len(plan.escalate) {
-			step := plan.escalate[a.EscalationLevel]
-			at := a.ActiveAt.Add(step.After)
-			if !at.After(now) {
-				nx := a.Clone()
-				nx.EscalationLevel++
-				m.transition(&b, e, nx, change{
-					to: alert.StateActive, kind: alert.KindEscalate, by: "escalation",
-					comment: fmt.Sprintf("after %s (step %d)", step.After, nx.EscalationLevel), notify: step.Notify,
-				}, now)
-				continue
-			}
-			due(at)
-		}
-		if plan.repeat > 0 && a.LastNotifiedAt != nil && len(a.Channels) > 0 {
-			at := a.LastNotifiedAt.Add(plan.repeat)
-			if !at.After(now) {
-				nx := a.Clone()
-				m.transition(&b, e, nx, change{to: alert.StateActive, kind: alert.KindRenotify, by: "renotify"}, now)
-				continue
-			}
-			due(at)
+		tm := m.timersOf(e, timed)
+		switch {
+		case !tm.ends.IsZero() && !tm.ends.After(now):
+			nx := a.Clone()
+			nx.ResolvedAt = &now
+			m.transition(&b, e, nx, change{to: alert.StateResolved, kind: alert.KindEnded, by: "api", comment: "end time passed"}, now)
+		case !tm.escalate.IsZero() && !tm.escalate.After(now):
+			step := tm.step
+			nx := a.Clone()
+			nx.EscalationLevel++
+			m.transition(&b, e, nx, change{
+				to: alert.StateActive, kind: alert.KindEscalate, by: "escalation",
+				comment: fmt.Sprintf("after %s (step %d)", step.After, nx.EscalationLevel), notify: step.Notify,
+			}, now)
+		case !tm.repeat.IsZero() && !tm.repeat.After(now):
+			m.transition(&b, e, a.Clone(), change{to: alert.StateActive, kind: alert.KindRenotify, by: "renotify"}, now)
+		default:
+			due(tm.ends)
+			due(tm.escalate)
+			due(tm.repeat)
 		}
 	}
+	// The alerts changed here lower it again when the batch commits.
+	m.scanDue = next
 	if err := m.commit(ctx, &b); err != nil {
+		m.scanDue = time.Time{}
 		return err
 	}
-	if len(b.changes) == 0 {
-		m.scanDue = next
-	}
 	return nil
+}
+
+// timers are the times an open alert falls due for Tick; zero when not set.
+type timers struct {
+	// ends is a pushed alert's end time.
+	ends time.Time
+	// escalate is when the next escalation step (step) is due.
+	escalate time.Time
+	step     Escalation
+	// repeat is when the alert is notified again.
+	repeat time.Time
+}
+
+// timersOf reads e's timers. timed says whether any route escalates or
+// repeats (else only the end time counts). Must hold mu.
+func (m *Manager) timersOf(e *entry, timed bool) timers {
+	var tm timers
+	a := e.a
+	if a.EndsAt != nil && a.Source == "api" {
+		tm.ends = *a.EndsAt
+	}
+	if a.State != alert.StateActive || !timed {
+		return tm
+	}
+	plan := m.route(a, e.explicit)
+	if a.ActiveAt != nil && a.EscalationLevel < len(plan.escalate) {
+		tm.step = plan.escalate[a.EscalationLevel]
+		tm.escalate = a.ActiveAt.Add(tm.step.After)
+	}
+	if plan.repeat > 0 && a.LastNotifiedAt != nil && len(a.Channels) > 0 {
+		tm.repeat = a.LastNotifiedAt.Add(plan.repeat)
+	}
+	return tm
+}
+
+// lowerScanDue brings the next full scan forward to the earliest timer of
+// the alerts a commit changed, so changes do not make Tick look at every
+// open alert again. Must hold mu.
+func (m *Manager) lowerScanDue(changes []store.Change) {
+	if m.scanDue.IsZero() {
+		return // a scan is due at the next Tick anyway
+	}
+	timed := m.timedRoutes()
+	for i := range changes {
+		a := changes[i].Alert
+		e := m.open[a.Fingerprint]
+		if e == nil || e.a.ID != a.ID {
+			continue // resolved (or replaced within the batch)
+		}
+		tm := m.timersOf(e, timed)
+		for _, t := range []time.Time{tm.ends, tm.escalate, tm.repeat} {
+			if !t.IsZero() && t.Before(m.scanDue) {
+				m.scanDue = t
+			}
+		}
+	}
 }
 
 // timedRoutes reports whether any route escalates or repeats, so Tick can
