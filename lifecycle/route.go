@@ -107,12 +107,13 @@ type target struct {
 // bypass the routes but keep the first matching route's failover.
 func (m *Manager) route(a *alert.Alert, explicit []string) routing {
 	var plan routing
-	seen := map[string]bool{}
 	add := func(t target) {
-		if seen[t.channel] {
-			return
+		// A handful of targets: a scan beats a map allocated per call.
+		for _, have := range plan.targets {
+			if have.channel == t.channel {
+				return
+			}
 		}
-		seen[t.channel] = true
 		plan.targets = append(plan.targets, t)
 	}
 	for i, r := range m.routes {
