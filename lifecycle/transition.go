@@ -80,10 +80,16 @@ func (m *Manager) transition(b *batch, e *entry, next *alert.Alert, c change, no
 		}
 	}
 	if ev != "" && len(chans) > 0 {
-		// The event shares next's maps: a committed alert is never changed
-		// in place (every change works on a Clone), so it stays as it was.
+		// The event shares next (a committed alert is never changed in
+		// place: every change works on a Clone), so it stays as it was.
 		ae := &notify.AlertEvent{Alert: next, PreviousState: from}
-		payload, _ := json.Marshal(ae)
+		payload, err := json.Marshal(ae)
+		if err != nil {
+			// Providers' NaN and infinities are refused upstream, so this
+			// is a bug; the record still goes out from memory, and fails
+			// with a clear error if it must be read back.
+			m.log.Error("encode notification payload", "alert", next.ID, "err", err)
+		}
 		for _, ch := range chans {
 			t := findTarget(plan, ch)
 			ins := &store.NotificationInsert{
