@@ -101,7 +101,7 @@ type Manager struct {
 	// scanDue is when Tick must next look at every open alert (an end
 	// time, an escalation step, a renotification); zero means "at the next
 	// Tick". A commit brings it forward to the timers of the alerts it
-	// changed. Guarded by mu.
+	// changed (batch.due). Guarded by mu.
 	scanDue time.Time
 	// silenceDue is the next time a silence starts or ends; zero means
 	// none. Guarded by mu.
@@ -232,6 +232,16 @@ func (m *Manager) OpenCount() map[alert.State]int {
 type batch struct {
 	changes []store.Change
 	after   []func()
+	// due is the earliest timer (end time, escalation, repeat) of the
+	// alerts the batch changes; zero when none.
+	due time.Time
+}
+
+// dueAt notes a changed alert's timer.
+func (b *batch) dueAt(t time.Time) {
+	if !t.IsZero() && (b.due.IsZero() || t.Before(b.due)) {
+		b.due = t
+	}
 }
 
 func (b *batch) add(c store.Change, after func()) {
@@ -253,7 +263,11 @@ func (m *Manager) commit(ctx context.Context, b *batch) error {
 	for _, f := range b.after {
 		f()
 	}
-	m.lowerScanDue(b.changes)
+	// The next full scan comes forward to the changed alerts' timers;
+	// Tick need not look at every open alert because something changed.
+	if !m.scanDue.IsZero() && !b.due.IsZero() && b.due.Before(m.scanDue) {
+		m.scanDue = b.due
+	}
 	if m.enqueue != nil && len(recs) > 0 {
 		// Records handed over carry their decoded event; the JSON copy is
 		// in the store, and memory holds one form only.

@@ -269,6 +269,7 @@ func (m *Manager) pushBatch(ctx context.Context, in []Pushed) ([]PushResult, err
 					cur.a = next
 				}
 			})
+			b.dueAt(endsAt)
 			staged[fp] = &entry{a: next, explicit: e.explicit}
 			out[i] = PushResult{ID: next.ID, Fingerprint: fp, State: next.State}
 		default:

@@ -88,15 +88,21 @@ type timers struct {
 // timersOf reads e's timers. timed says whether any route escalates or
 // repeats (else only the end time counts). Must hold mu.
 func (m *Manager) timersOf(e *entry, timed bool) timers {
+	if e.a.State != alert.StateActive || !timed {
+		return timersFrom(e.a, routing{})
+	}
+	return timersFrom(e.a, m.route(e.a, e.explicit))
+}
+
+// timersFrom reads a's timers under its routing plan.
+func timersFrom(a *alert.Alert, plan routing) timers {
 	var tm timers
-	a := e.a
 	if a.EndsAt != nil && a.Source == "api" {
 		tm.ends = *a.EndsAt
 	}
-	if a.State != alert.StateActive || !timed {
+	if a.State != alert.StateActive {
 		return tm
 	}
-	plan := m.route(a, e.explicit)
 	if a.ActiveAt != nil && a.EscalationLevel < len(plan.escalate) {
 		tm.step = plan.escalate[a.EscalationLevel]
 		tm.escalate = a.ActiveAt.Add(tm.step.After)
@@ -107,27 +113,11 @@ func (m *Manager) timersOf(e *entry, timed bool) timers {
 	return tm
 }
 
-// lowerScanDue brings the next full scan forward to the earliest timer of
-// the alerts a commit changed, so changes do not make Tick look at every
-// open alert again. Must hold mu.
-func (m *Manager) lowerScanDue(changes []store.Change) {
-	if m.scanDue.IsZero() {
-		return // a scan is due at the next Tick anyway
-	}
-	timed := m.timedRoutes()
-	for i := range changes {
-		a := changes[i].Alert
-		e := m.open[a.Fingerprint]
-		if e == nil || e.a.ID != a.ID {
-			continue // resolved (or replaced within the batch)
-		}
-		tm := m.timersOf(e, timed)
-		for _, t := range []time.Time{tm.ends, tm.escalate, tm.repeat} {
-			if !t.IsZero() && t.Before(m.scanDue) {
-				m.scanDue = t
-			}
-		}
-	}
+// dueTimers notes every timer of tm.
+func (b *batch) dueTimers(tm timers) {
+	b.dueAt(tm.ends)
+	b.dueAt(tm.escalate)
+	b.dueAt(tm.repeat)
 }
 
 // timedRoutes reports whether any route escalates or repeats, so Tick can

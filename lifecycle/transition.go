@@ -123,6 +123,9 @@ func (m *Manager) transition(b *batch, e *entry, next *alert.Alert, c change, no
 		}
 	}
 
+	if c.to != alert.StateResolved {
+		b.dueTimers(timersFrom(next, plan))
+	}
 	b.add(sc, func() {
 		if c.to == alert.StateResolved {
 			if cur, ok := m.open[next.Fingerprint]; ok && cur.a.ID == next.ID {
