@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 
 	"errors"
 	"fmt"
@@ -13,90 +12,6 @@ import (
 	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/store"
 )
-
-const alertColumns = `id, fingerprint, rule_id, rule_name, state, severity, summary, description,
-	labels, annotations, value, threshold, source, metadata, started_at, updated_at, active_at,
-	acknowledged_at, acknowledged_by, ack_comment, resolved_at, ends_at, silenced_by,
-	last_notified_at, channels, escalation_level, sequence`
-
-const alertUpsert = `INSERT INTO alerts (` + alertColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
-	ON CONFLICT (id) DO UPDATE SET
-	fingerprint = excluded.fingerprint, rule_id = excluded.rule_id, rule_name = excluded.rule_name,
-	state = excluded.state, severity = excluded.severity, summary = excluded.summary,
-	description = excluded.description, labels = excluded.labels, annotations = excluded.annotations,
-	value = excluded.value, threshold = excluded.threshold, source = excluded.source,
-	metadata = excluded.metadata, started_at = excluded.started_at, updated_at = excluded.updated_at,
-	active_at = excluded.active_at, acknowledged_at = excluded.acknowledged_at,
-	acknowledged_by = excluded.acknowledged_by, ack_comment = excluded.ack_comment,
-	resolved_at = excluded.resolved_at, ends_at = excluded.ends_at, silenced_by = excluded.silenced_by,
-	last_notified_at = excluded.last_notified_at, channels = excluded.channels,
-	escalation_level = excluded.escalation_level, sequence = excluded.sequence`
-
-// alertArgs returns the parameters of alertUpsert.
-func alertArgs(a *alert.Alert) ([]any, error) {
-	labels, err := jsonText(a.Labels, "{}")
-	if err != nil {
-		return nil, fmt.Errorf("encode labels: %w", err)
-	}
-	annotations, err := jsonText(a.Annotations, "{}")
-	if err != nil {
-		return nil, fmt.Errorf("encode annotations: %w", err)
-	}
-	metadata, err := jsonText(a.Metadata, "{}")
-	if err != nil {
-		return nil, fmt.Errorf("encode metadata: %w", err)
-	}
-	channels, err := jsonText(a.Channels, "[]")
-	if err != nil {
-		return nil, fmt.Errorf("encode channels: %w", err)
-	}
-	var threshold sql.NullFloat64
-	if a.Threshold != nil {
-		threshold = sql.NullFloat64{Float64: *a.Threshold, Valid: true}
-	}
-	return []any{
-		a.ID, string(a.Fingerprint), a.RuleID, a.RuleName, string(a.State), int(a.Severity),
-		a.Summary, a.Description, labels, annotations, a.Value, threshold, a.Source, metadata,
-		nanos(a.StartedAt), nanos(a.UpdatedAt), ptrNanos(a.ActiveAt), ptrNanos(a.AcknowledgedAt),
-		a.AcknowledgedBy, a.AckComment, ptrNanos(a.ResolvedAt), ptrNanos(a.EndsAt), a.SilencedBy,
-		ptrNanos(a.LastNotifiedAt), channels, a.EscalationLevel, a.Sequence,
-	}, nil
-}
-
-func scanAlert(sc scanner) (*alert.Alert, error) {
-	var (
-		a                                       alert.Alert
-		fp, state                               string
-		sev                                     int
-		labels, annotations, metadata, channels string
-		threshold                               sql.NullFloat64
-		started, updated                        int64
-		active, acked, resolved, ends, notified sql.NullInt64
-	)
-	err := sc.Scan(&a.ID, &fp, &a.RuleID, &a.RuleName, &state, &sev, &a.Summary, &a.Description,
-		&labels, &annotations, &a.Value, &threshold, &a.Source, &metadata, &started, &updated, &active,
-		&acked, &a.AcknowledgedBy, &a.AckComment, &resolved, &ends, &a.SilencedBy,
-		&notified, &channels, &a.EscalationLevel, &a.Sequence)
-	if err != nil {
-		return nil, err
-	}
-	a.Fingerprint = alert.Fingerprint(fp)
-	a.State = alert.State(state)
-	a.Severity = alert.Severity(sev)
-	if threshold.Valid {
-		v := threshold.Float64
-		a.Threshold = &v
-	}
-	a.StartedAt, a.UpdatedAt = fromNanos(started), fromNanos(updated)
-	a.ActiveAt, a.AcknowledgedAt = fromPtrNanos(active), fromPtrNanos(acked)
-	a.ResolvedAt, a.EndsAt, a.LastNotifiedAt = fromPtrNanos(resolved), fromPtrNanos(ends), fromPtrNanos(notified)
-	if err := errors.Join(fromJSON(labels, &a.Labels), fromJSON(annotations, &a.Annotations),
-		fromJSON(metadata, &a.Metadata), fromJSON(channels, &a.Channels)); err != nil {
-		return nil, fmt.Errorf("alert %s: %w", a.ID, err)
-	}
-	return &a, nil
-}
 
 // AlertGet returns the alert with id p.IDOrFingerprint; failing that the
 // open alert with that fingerprint, else the latest one with it.

@@ -1,6 +1,9 @@
 package postgres
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/klaxonhq/klaxon/store/internal/rowcodec"
 )
 
@@ -14,7 +17,30 @@ var (
 	fromJSON     = rowcodec.FromJSON
 )
 
-// scanner is pgx.Row or pgx.Rows.
-type scanner interface {
-	Scan(dest ...any) error
+// The shared row shapes.
+const (
+	alertColumns        = rowcodec.AlertColumns
+	notificationColumns = rowcodec.NotificationColumns
+)
+
+var (
+	alertUpsert      = rowcodec.AlertUpsert(dollars(27))
+	alertArgs        = rowcodec.AlertArgs
+	scanAlert        = rowcodec.ScanAlert
+	scanNotification = rowcodec.ScanNotification
+)
+
+// dollars returns "$1, $2, ..., $n".
+func dollars(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(i))
+	}
+	return b.String()
 }
+
+// scanner is pgx.Row or pgx.Rows.
+type scanner = rowcodec.Scanner

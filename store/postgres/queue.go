@@ -11,35 +11,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/store/internal/rowcodec"
 )
-
-const notificationColumns = `id, idempotency_key, alert_id, fingerprint, sequence, channel, event,
-	priority, payload, group_key, failover, state, attempts, created_at, next_attempt_at,
-	locked_until, locked_by, last_error, failed_over_to, updated_at`
-
-func scanNotification(sc scanner) (*store.Notification, error) {
-	var (
-		n                              store.Notification
-		fp, failover, state            string
-		created, next, locked, updated int64
-	)
-	err := sc.Scan(&n.ID, &n.IdempotencyKey, &n.AlertID, &fp, &n.Sequence, &n.Channel, &n.Event,
-		&n.Priority, &n.Payload, &n.GroupKey, &failover, &state, &n.Attempts, &created, &next,
-		&locked, &n.LockedBy, &n.LastError, &n.FailedOverTo, &updated)
-	if err != nil {
-		return nil, err
-	}
-	n.Fingerprint, n.State = alert.Fingerprint(fp), store.NotificationState(state)
-	n.CreatedAt, n.NextAttemptAt = fromNanos(created), fromNanos(next)
-	n.LockedUntil, n.UpdatedAt = fromNanos(locked), fromNanos(updated)
-	if err := fromJSON(failover, &n.Failover); err != nil {
-		return nil, fmt.Errorf("notification %d: failover: %w", n.ID, err)
-	}
-	return &n, nil
-}
 
 func collectNotifications(rows pgx.Rows) ([]*store.Notification, error) {
 	defer rows.Close()

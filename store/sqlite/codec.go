@@ -16,12 +16,23 @@ var (
 	fromJSON     = rowcodec.FromJSON
 )
 
+// The shared row shapes.
+const (
+	alertColumns        = rowcodec.AlertColumns
+	notificationColumns = rowcodec.NotificationColumns
+)
+
+var (
+	alertUpsert      = rowcodec.AlertUpsert(placeholders(27))
+	alertArgs        = rowcodec.AlertArgs
+	scanAlert        = rowcodec.ScanAlert
+	scanNotification = rowcodec.ScanNotification
+)
+
 // placeholders returns "?, ?, ?" for n parameters.
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 // scanner is *sql.Row or *sql.Rows.
-type scanner interface {
-	Scan(dest ...any) error
-}
+type scanner = rowcodec.Scanner
