@@ -21,6 +21,7 @@ var (
 const (
 	alertColumns        = rowcodec.AlertColumns
 	notificationColumns = rowcodec.NotificationColumns
+	silenceColumns      = rowcodec.SilenceColumns
 )
 
 var (
@@ -28,6 +29,7 @@ var (
 	alertArgs        = rowcodec.AlertArgs
 	scanAlert        = rowcodec.ScanAlert
 	scanNotification = rowcodec.ScanNotification
+	scanSilence      = rowcodec.ScanSilence
 )
 
 // dollars returns "$1, $2, ..., $n".

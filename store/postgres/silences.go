@@ -10,8 +10,6 @@ import (
 	"github.com/klaxonhq/klaxon/store"
 )
 
-const silenceColumns = `id, matchers, starts_at, ends_at, created_by, comment, created_at, updated_at`
-
 // SilenceUpsert inserts the silence or replaces every field of the one with
 // its id.
 func (s *Store) SilenceUpsert(ctx context.Context, sil *store.Silence) error {
@@ -34,29 +32,6 @@ func (s *Store) SilenceUpsert(ctx context.Context, sil *store.Silence) error {
 		return fmt.Errorf("upsert silence %s: %w", sil.ID, err)
 	}
 	return nil
-}
-
-func scanSilence(sc scanner) (*store.Silence, error) {
-	var (
-		sil                            store.Silence
-		matchers                       string
-		starts, ends, created, updated int64
-	)
-	if err := sc.Scan(&sil.ID, &matchers, &starts, &ends, &sil.CreatedBy, &sil.Comment,
-		&created, &updated); err != nil {
-		return nil, err
-	}
-	sil.StartsAt, sil.EndsAt = fromNanos(starts), fromNanos(ends)
-	sil.CreatedAt, sil.UpdatedAt = fromNanos(created), fromNanos(updated)
-	if err := fromJSON(matchers, &sil.Matchers); err != nil {
-		return nil, fmt.Errorf("silence %s: matchers: %w", sil.ID, err)
-	}
-	for i := range sil.Matchers {
-		if err := sil.Matchers[i].Compile(); err != nil {
-			return nil, fmt.Errorf("silence %s: %w", sil.ID, err)
-		}
-	}
-	return &sil, nil
 }
 
 // SilenceGet returns one silence, or an error wrapping store.ErrNotFound.

@@ -20,6 +20,7 @@ var (
 const (
 	alertColumns        = rowcodec.AlertColumns
 	notificationColumns = rowcodec.NotificationColumns
+	silenceColumns      = rowcodec.SilenceColumns
 )
 
 var (
@@ -27,6 +28,7 @@ var (
 	alertArgs        = rowcodec.AlertArgs
 	scanAlert        = rowcodec.ScanAlert
 	scanNotification = rowcodec.ScanNotification
+	scanSilence      = rowcodec.ScanSilence
 )
 
 // placeholders returns "?, ?, ?" for n parameters.

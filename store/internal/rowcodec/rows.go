@@ -133,3 +133,30 @@ func ScanNotification(sc Scanner) (*store.Notification, error) {
 	}
 	return &n, nil
 }
+
+// SilenceColumns lists the silences columns ScanSilence reads.
+const SilenceColumns = `id, matchers, starts_at, ends_at, created_by, comment, created_at, updated_at`
+
+// ScanSilence reads a row of SilenceColumns.
+func ScanSilence(sc Scanner) (*store.Silence, error) {
+	var (
+		sil                            store.Silence
+		matchers                       string
+		starts, ends, created, updated int64
+	)
+	if err := sc.Scan(&sil.ID, &matchers, &starts, &ends, &sil.CreatedBy, &sil.Comment,
+		&created, &updated); err != nil {
+		return nil, err
+	}
+	sil.StartsAt, sil.EndsAt = FromNanos(starts), FromNanos(ends)
+	sil.CreatedAt, sil.UpdatedAt = FromNanos(created), FromNanos(updated)
+	if err := FromJSON(matchers, &sil.Matchers); err != nil {
+		return nil, fmt.Errorf("silence %s: matchers: %w", sil.ID, err)
+	}
+	for i := range sil.Matchers {
+		if err := sil.Matchers[i].Compile(); err != nil {
+			return nil, fmt.Errorf("silence %s: %w", sil.ID, err)
+		}
+	}
+	return &sil, nil
+}
