@@ -123,20 +123,26 @@ func fill(a *alert.Alert, o *Observation) {
 	a.Labels = o.Labels
 	a.Value = o.Value
 	a.Threshold = o.Threshold
-	a.Severity = o.Severity
+	setTexts(a, o.Severity, o.Summary, o.Description, o.Annotations)
+	if o.Metadata != nil {
+		a.Metadata = maps.Clone(o.Metadata)
+	}
+}
+
+// setTexts sets a's severity (medium when unset) and the texts given; an
+// empty text keeps the one a has.
+func setTexts(a *alert.Alert, sev alert.Severity, summary, description string, annotations map[string]string) {
+	a.Severity = sev
 	if a.Severity == 0 {
 		a.Severity = alert.Medium
 	}
-	if o.Summary != "" {
-		a.Summary = o.Summary
+	if summary != "" {
+		a.Summary = summary
 	}
-	if o.Description != "" {
-		a.Description = o.Description
+	if description != "" {
+		a.Description = description
 	}
-	if o.Annotations != nil {
-		a.Annotations = maps.Clone(o.Annotations)
-	}
-	if o.Metadata != nil {
-		a.Metadata = maps.Clone(o.Metadata)
+	if annotations != nil {
+		a.Annotations = maps.Clone(annotations)
 	}
 }

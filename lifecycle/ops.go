@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/klaxonhq/klaxon/alert"
@@ -296,17 +295,5 @@ func (m *Manager) pushBatch(ctx context.Context, in []Pushed) ([]PushResult, err
 }
 
 func pushTexts(a *alert.Alert, p *Pushed) {
-	a.Severity = p.Severity
-	if a.Severity == 0 {
-		a.Severity = alert.Medium
-	}
-	if p.Summary != "" {
-		a.Summary = p.Summary
-	}
-	if p.Description != "" {
-		a.Description = p.Description
-	}
-	if p.Annotations != nil {
-		a.Annotations = maps.Clone(p.Annotations)
-	}
+	setTexts(a, p.Severity, p.Summary, p.Description, p.Annotations)
 }
