@@ -172,6 +172,82 @@ func testFinishUnknown(t *testing.T, s store.Store) {
 	require.Equal(t, store.NotificationQueued, ns[0].State)
 }
 
+// testFinishLargeBatch finishes more outcomes than a backend may write in
+// one statement, with one record named twice (the later result wins, as if
+// the results were written one by one).
+func testFinishLargeBatch(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const n = 101
+	specs := make([]spec, n)
+	for i := range specs {
+		specs[i] = spec{"ops", 1}
+	}
+	in := enqueue(t, s, T0, specs...)
+	sentAt := T0.Add(time.Second)
+	var results []*store.NotificationResult
+	for i, rec := range in {
+		r := &store.NotificationResult{ID: rec.ID, State: store.NotificationSent, Attempts: 1,
+			Delivery: &store.Delivery{At: sentAt, Attempt: 1, Outcome: store.OutcomeSent, StatusCode: 200, Detail: fmt.Sprint("ok ", i)}}
+		if i%3 == 0 {
+			r.State, r.NextAttemptAt, r.LastError = store.NotificationQueued, T0.Add(time.Hour), "503"
+			r.Delivery = &store.Delivery{At: sentAt, Attempt: 1, Outcome: store.OutcomeRetry, StatusCode: 503}
+		}
+		results = append(results, r)
+	}
+	// in[70] first fails, then (later in the same batch) is sent.
+	results[70] = &store.NotificationResult{ID: in[70].ID, State: store.NotificationQueued, Attempts: 1,
+		NextAttemptAt: T0.Add(time.Hour), LastError: "timeout",
+		Delivery: &store.Delivery{At: sentAt, Attempt: 1, Outcome: store.OutcomeRetry, Error: "timeout"}}
+	results = append(results, &store.NotificationResult{ID: in[70].ID, State: store.NotificationSent, Attempts: 2,
+		Delivery: &store.Delivery{At: sentAt.Add(time.Millisecond), Attempt: 2, Outcome: store.OutcomeSent, StatusCode: 202, Detail: "second"}})
+	_, err := s.NotificationFinish(ctx, &store.NotificationFinishParams{Results: results})
+	require.NoError(t, err)
+
+	ns, err := s.NotificationList(ctx, &store.NotificationListParams{})
+	require.NoError(t, err)
+	require.Len(t, ns, n)
+	byID := map[int64]*store.Notification{}
+	for _, rec := range ns {
+		byID[rec.ID] = rec
+	}
+	for i, rec := range in {
+		got := byID[rec.ID]
+		switch {
+		case i == 70:
+			require.Equal(t, store.NotificationSent, got.State, "the later result wins")
+			require.Equal(t, 2, got.Attempts)
+			require.Empty(t, got.LastError)
+		case i%3 == 0:
+			require.Equal(t, store.NotificationQueued, got.State, i)
+			require.Equal(t, T0.Add(time.Hour), got.NextAttemptAt, i)
+			require.Equal(t, "503", got.LastError, i)
+		default:
+			require.Equal(t, store.NotificationSent, got.State, i)
+			require.Equal(t, sentAt, got.UpdatedAt, i)
+		}
+		require.True(t, got.LockedUntil.IsZero(), i)
+	}
+	// Every attempt is in the log, each under its record's alert.
+	ds, err := s.DeliveryList(ctx, &store.DeliveryListParams{Limit: 1000})
+	require.NoError(t, err)
+	require.Len(t, ds, n+1)
+	seen := map[string]int{}
+	for _, d := range ds {
+		seen[d.AlertID]++
+		if d.AlertID == in[5].AlertID {
+			require.Equal(t, "ok 5", d.Detail)
+			require.Equal(t, in[5].ID, d.NotificationID)
+		}
+	}
+	require.Equal(t, 2, seen[in[70].AlertID], "both attempts of the record named twice")
+	ds, err = s.DeliveryList(ctx, &store.DeliveryListParams{AlertID: in[70].AlertID})
+	require.NoError(t, err)
+	require.Len(t, ds, 2)
+	require.Equal(t, store.OutcomeSent, ds[0].Outcome, "newest first")
+	require.Equal(t, "second", ds[0].Detail)
+	require.Equal(t, store.OutcomeRetry, ds[1].Outcome)
+}
+
 func testNotificationList(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	in := enqueue(t, s, T0, spec{"ops", 1}, spec{"pager", 1}, spec{"ops", 1})

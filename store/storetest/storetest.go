@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ExtendLease", testExtendLease},
 		{"Finish", testFinish},
 		{"FinishUnknown", testFinishUnknown},
+		{"FinishLargeBatch", testFinishLargeBatch},
 		{"NotificationList", testNotificationList},
 		{"NotificationStats", testNotificationStats},
 		{"Deliveries", testDeliveries},
