@@ -60,6 +60,11 @@ type Channel struct {
 	tmpl         *template.Template
 	userAgent    string
 	client       *http.Client
+	// rt, when set, sends instead of client: without a caller's client
+	// there is no client policy to apply (redirects are not followed, the
+	// attempt's context bounds it), and going straight to the transport
+	// spares each send the client's header copying for redirects.
+	rt http.RoundTripper
 	now          func() time.Time
 	log          *slog.Logger
 	secrets      []secret.String // everything scrubbed from errors, longest first
@@ -191,11 +196,13 @@ func New(name string, cfg Config, opts ...Option) (*Channel, error) {
 		c.client = &cl
 	case o.transport != nil:
 		c.client = &http.Client{Transport: o.transport}
+		c.rt = o.transport
 	default:
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		// The dispatcher sends to one endpoint from several workers.
 		t.MaxIdleConnsPerHost = 16
 		c.client = &http.Client{Transport: t}
+		c.rt = t
 	}
 	c.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return c, nil
@@ -294,7 +301,17 @@ func (c *Channel) Send(ctx context.Context, n *notify.Notification) (notify.Rece
 		req.Header.Set(HeaderSignature, sign(c.keys, id, now, body))
 	}
 
-	resp, err := c.client.Do(req)
+	var resp *http.Response
+	if c.rt != nil {
+		// User info in the URL becomes basic auth, as http.Client does it.
+		if u := req.URL.User; u != nil && req.Header.Get("Authorization") == "" {
+			password, _ := u.Password()
+			req.SetBasicAuth(u.Username(), password)
+		}
+		resp, err = c.rt.RoundTrip(req)
+	} else {
+		resp, err = c.client.Do(req)
+	}
 	if err != nil {
 		return notify.Receipt{}, c.transportError(ctx, actx, err)
 	}

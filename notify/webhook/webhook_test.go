@@ -265,6 +265,31 @@ func TestChannel_Send_MethodAndHeaders(t *testing.T) {
 	require.Equal(t, "application/json", req.Header.Get("Content-Type"))
 }
 
+// User info in the URL is sent as basic auth, on the default transport
+// and through a caller's client alike; a configured Authorization header
+// takes precedence.
+func TestChannel_Send_URLUserInfoIsBasicAuth(t *testing.T) {
+	t.Parallel()
+	rcv := newReceiver(t, nil)
+	userURL := strings.Replace(rcv.URL, "http://", "http://bot:s%20cret@", 1) + "/in"
+	for _, opts := range [][]Option{nil, {WithHTTPClient(&http.Client{})}} {
+		ch := newChannel(t, Config{URL: secret.New(userURL)}, opts...)
+		_, err := ch.Send(t.Context(), activeNotification())
+		require.NoError(t, err)
+		req := rcv.next(t)
+		user, password, ok := (&http.Request{Header: req.Header}).BasicAuth()
+		require.True(t, ok, "basic auth sent")
+		require.Equal(t, "bot", user)
+		require.Equal(t, "s cret", password)
+		require.Equal(t, "/in", req.Path)
+	}
+	ch := newChannel(t, Config{URL: secret.New(userURL),
+		Headers: map[string]secret.String{"Authorization": secret.New("Bearer t0k")}})
+	_, err := ch.Send(t.Context(), activeNotification())
+	require.NoError(t, err)
+	require.Equal(t, "Bearer t0k", rcv.next(t).Header.Get("Authorization"))
+}
+
 func TestChannel_Send_HeadersOverrideDefaults(t *testing.T) {
 	t.Parallel()
 	rcv := newReceiver(t, nil)
