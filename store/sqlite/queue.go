@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -84,52 +83,20 @@ func (s *Store) NotificationExtendLease(ctx context.Context, p *store.Notificati
 	return nil
 }
 
-// finishColumns are the values one outcome sets, in the order of the
-// finishBatch statement's VALUES rows.
-const finishColumns = `id, state, attempts, next_attempt_at, last_error, failed_over_to, updated_at,
-	sent_at, sent_attempt, sent_status, sent_latency, sent_detail`
+// finishSet is what a finish writes into a notification row.
+const finishSet = `UPDATE notifications SET state = ?, attempts = ?, next_attempt_at = ?,
+	last_error = ?, failed_over_to = ?, locked_until = 0, locked_by = '', updated_at = ?,
+	sent_at = ?, sent_attempt = ?, sent_status = ?, sent_latency = ?, sent_detail = ?`
 
-// finishRowsMax is the largest finishBatch statement: a batch is written
-// with statements of power-of-two sizes up to it (45 = 32+8+4+1), so a few
-// statements prepared once at Open serve every batch size.
-const finishRowsMax = 64
+// notificationFinish reads back what names the record, for a result whose
+// delivery leaves it out.
+const notificationFinish = finishSet + ` WHERE id = ? RETURNING alert_id, fingerprint, channel, event`
 
-// finishBatch returns the statement that records n outcomes at once (one
-// statement instead of n: on a busy queue the per-statement cost of
-// database/sql and the driver was most of a finish). The RETURNING row
-// names the record, which the delivery log and the thread need.
-func finishBatch(n int) string {
-	var b strings.Builder
-	b.WriteString(`WITH v(` + finishColumns + `) AS (VALUES `)
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-	}
-	b.WriteString(`)
-	UPDATE notifications SET state = v.state, attempts = v.attempts, next_attempt_at = v.next_attempt_at,
-		last_error = v.last_error, failed_over_to = v.failed_over_to, locked_until = 0, locked_by = '',
-		updated_at = v.updated_at, sent_at = v.sent_at, sent_attempt = v.sent_attempt,
-		sent_status = v.sent_status, sent_latency = v.sent_latency, sent_detail = v.sent_detail
-	FROM v WHERE notifications.id = v.id
-	RETURNING notifications.id, alert_id, fingerprint, channel, event`)
-	return b.String()
-}
-
-// finishStatements are the finishBatch sizes prepared at Open.
-func finishStatements() []string {
-	var out []string
-	for n := 1; n <= finishRowsMax; n *= 2 {
-		out = append(out, finishBatch(n))
-	}
-	return out
-}
-
-var finishBatches = finishStatements()
-
-// finishedRow is what RETURNING tells about an updated record.
-type finishedRow struct{ alertID, fp, channel, event string }
+// notificationFinishNamed is for a result whose delivery names the record
+// (the dispatcher's always do): the row is updated only when it is that
+// record, and an Exec is cheaper than reading a row back. When it updates
+// nothing, notificationFinish finds out why.
+const notificationFinishNamed = finishSet + ` WHERE id = ? AND alert_id = ? AND fingerprint = ? AND channel = ? AND event = ?`
 
 const threadUpsert = `INSERT INTO threads (alert_id, channel, thread) VALUES (?, ?, ?)
 	ON CONFLICT (alert_id, channel) DO UPDATE SET thread = excluded.thread`
@@ -138,35 +105,63 @@ const threadUpsert = `INSERT INTO threads (alert_id, channel, thread) VALUES (?,
 // lease is released. A Delivery's empty NotificationID, AlertID,
 // Fingerprint, Channel and Event are filled in from the record; UpdatedAt
 // is the Delivery's At, or the current time without one. A result naming a
-// missing record fails the batch with store.ErrNotFound. When a batch names
-// a record twice, the later result wins, as if they were written in order.
+// missing record fails the batch with store.ErrNotFound.
 func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFinishParams) ([]*store.Notification, error) {
 	var out []*store.Notification
 	err := s.writeRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		out = out[:0]
 		st := s.newTxStmts(ctx, tx)
 		defer st.close()
-		rows := make(map[int64]finishedRow, len(p.Results))
-		for results := p.Results; len(results) > 0; {
-			// A chunk holds distinct records (UPDATE FROM would apply only
-			// one of two VALUES rows naming the same record) and is
-			// finished before the next one starts, so a record named twice
-			// ends as the later result says.
-			n := distinctPrefix(results, finishRowsMax)
-			chunk := results[:n]
-			results = results[n:]
-			clear(rows)
-			if err := updateFinished(st, chunk, rows); err != nil {
+		for _, r := range p.Results {
+			at := time.Now()
+			if r.Delivery != nil && !r.Delivery.At.IsZero() {
+				at = r.Delivery.At
+			}
+			inline := rowcodec.InlineSent(r)
+			var sentAt, sentLatency int64
+			var sentAttempt, sentStatus int
+			var sentDetail string
+			if inline {
+				d := r.Delivery
+				sentAt, sentAttempt, sentStatus, sentLatency, sentDetail = nanos(at), d.Attempt, d.StatusCode, int64(d.Latency), d.Detail
+			}
+			set := []any{string(r.State), r.Attempts, nanos(r.NextAttemptAt), r.LastError, r.FailedOverTo,
+				nanos(at), sentAt, sentAttempt, sentStatus, sentLatency, sentDetail, r.ID}
+			alertID, fp, channel, event, err := finishRow(st, r, set)
+			if err != nil {
 				return err
 			}
-			for _, r := range chunk {
-				n, err := finishFollowUp(ctx, tx, st, r, rows)
+			threadAlert := alertID
+			if d := r.Delivery; d != nil {
+				rowcodec.FillDelivery(d, r.ID, alertID, fp, channel, event)
+				switch {
+				case inline && rowcodec.SameRecord(d, alertID, fp, channel, event):
+					d.ID = -r.ID // the delivery log lists inline entries under -notification id
+				case inline:
+					// The entry names another alert or channel than its row:
+					// keep it as a row of its own.
+					if _, err := tx.ExecContext(ctx, `UPDATE notifications SET sent_at = 0 WHERE id = ?`, r.ID); err != nil {
+						return fmt.Errorf("update notification %d: %w", r.ID, err)
+					}
+					fallthrough
+				default:
+					if err := insertDelivery(st, d); err != nil {
+						return err
+					}
+				}
+				threadAlert = d.AlertID
+			}
+			if r.Thread != "" {
+				if _, err := st.exec(threadUpsert, threadAlert, channel, r.Thread); err != nil {
+					return fmt.Errorf("write thread: %w", err)
+				}
+			}
+			if r.Failover != nil {
+				n, err := insertNotification(st, r.Failover)
 				if err != nil {
 					return err
 				}
-				if n != nil {
-					out = append(out, n)
-				}
+				out = append(out, n)
 			}
 		}
 		return nil
@@ -177,124 +172,31 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 	return out, nil
 }
 
-// finishFollowUp writes what else r records once its row is updated: the
-// delivery log entry (inline in the row when it is a plain success), the
-// thread handle, and the failover record, which it returns.
-func finishFollowUp(ctx context.Context, tx *sql.Tx, st *txStmts, r *store.NotificationResult, rows map[int64]finishedRow) (*store.Notification, error) {
-	row, ok := rows[r.ID]
-	if !ok {
-		return nil, fmt.Errorf("notification %d: %w", r.ID, store.ErrNotFound)
-	}
-	threadAlert := row.alertID
-	if d := r.Delivery; d != nil {
-		rowcodec.FillDelivery(d, r.ID, row.alertID, row.fp, row.channel, row.event)
-		inline := rowcodec.InlineSent(r)
-		switch {
-		case inline && rowcodec.SameRecord(d, row.alertID, row.fp, row.channel, row.event):
-			d.ID = -r.ID // the delivery log lists inline entries under -notification id
-		case inline:
-			// The entry names another alert or channel than its row:
-			// keep it as a row of its own.
-			if _, err := tx.ExecContext(ctx, `UPDATE notifications SET sent_at = 0 WHERE id = ?`, r.ID); err != nil {
-				return nil, fmt.Errorf("update notification %d: %w", r.ID, err)
-			}
-			fallthrough
-		default:
-			if err := insertDelivery(st, d); err != nil {
-				return nil, err
-			}
+// finishRow updates r's row with the values in set (finishSet's, then the
+// id) and returns what names the record.
+func finishRow(st *txStmts, r *store.NotificationResult, set []any) (alertID, fp, channel, event string, err error) {
+	if d := r.Delivery; d != nil && d.NotificationID == r.ID && d.AlertID != "" && d.Fingerprint != "" &&
+		d.Channel != "" && d.Event != "" {
+		res, err := st.exec(notificationFinishNamed, append(set, d.AlertID, string(d.Fingerprint), d.Channel, d.Event)...)
+		if err != nil {
+			return "", "", "", "", fmt.Errorf("update notification %d: %w", r.ID, err)
 		}
-		threadAlert = d.AlertID
-	}
-	if r.Thread != "" {
-		if _, err := st.exec(threadUpsert, threadAlert, row.channel, r.Thread); err != nil {
-			return nil, fmt.Errorf("write thread: %w", err)
+		if n, err := res.RowsAffected(); err == nil && n == 1 {
+			return d.AlertID, string(d.Fingerprint), d.Channel, d.Event, nil
 		}
 	}
-	if r.Failover == nil {
-		return nil, nil
-	}
-	return insertNotification(st, r.Failover)
-}
-
-// distinctPrefix returns how many leading results (at most limit) name
-// distinct records.
-func distinctPrefix(results []*store.NotificationResult, limit int) int {
-	n := 0
-	for n < len(results) && n < limit {
-		for _, r := range results[:n] {
-			if r.ID == results[n].ID {
-				return n
-			}
-		}
-		n++
-	}
-	return n
-}
-
-// updateFinished writes the outcomes' new state with finishBatch statements
-// of power-of-two sizes and records in rows what RETURNING said about each
-// updated record. The results must name distinct records.
-func updateFinished(st *txStmts, results []*store.NotificationResult, rows map[int64]finishedRow) error {
-	args := make([]any, 0, 12*len(results))
-	for len(results) > 0 {
-		n := finishRowsMax
-		for n > len(results) {
-			n /= 2
-		}
-		args = args[:0]
-		for _, r := range results[:n] {
-			args = appendFinishArgs(args, r)
-		}
-		if err := runFinish(st, finishBatches[bits.Len(uint(n))-1], args, rows); err != nil {
-			return err
-		}
-		results = results[n:]
-	}
-	return nil
-}
-
-// appendFinishArgs appends one VALUES row (finishColumns) for r.
-func appendFinishArgs(args []any, r *store.NotificationResult) []any {
-	at := time.Now()
-	if r.Delivery != nil && !r.Delivery.At.IsZero() {
-		at = r.Delivery.At
-	}
-	var sentAt, sentLatency int64
-	var sentAttempt, sentStatus int
-	var sentDetail string
-	if rowcodec.InlineSent(r) {
-		d := r.Delivery
-		sentAt, sentAttempt, sentStatus, sentLatency, sentDetail = nanos(at), d.Attempt, d.StatusCode, int64(d.Latency), d.Detail
-	}
-	return append(args, r.ID, string(r.State), r.Attempts, nanos(r.NextAttemptAt), r.LastError,
-		r.FailedOverTo, nanos(at), sentAt, sentAttempt, sentStatus, sentLatency, sentDetail)
-}
-
-func runFinish(st *txStmts, q string, args []any, into map[int64]finishedRow) error {
-	stmt, err := st.get(q)
+	upd, err := st.get(notificationFinish)
 	if err != nil {
-		return err
+		return "", "", "", "", err
 	}
-	rs, err := stmt.QueryContext(st.ctx, args...)
+	err = upd.QueryRowContext(st.ctx, set...).Scan(&alertID, &fp, &channel, &event)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", "", "", fmt.Errorf("notification %d: %w", r.ID, store.ErrNotFound)
+	}
 	if err != nil {
-		return fmt.Errorf("update notifications: %w", err)
+		return "", "", "", "", fmt.Errorf("update notification %d: %w", r.ID, err)
 	}
-	defer rs.Close()
-	for rs.Next() {
-		var (
-			id  int64
-			row finishedRow
-		)
-		if err := rs.Scan(&id, &row.alertID, &row.fp, &row.channel, &row.event); err != nil {
-			return fmt.Errorf("update notifications: %w", err)
-		}
-		into[id] = row
-	}
-	if err := rs.Err(); err != nil {
-		return fmt.Errorf("update notifications: %w", err)
-	}
-	return nil
+	return alertID, fp, channel, event, nil
 }
 
 // NotificationList returns records filtered by p, newest (highest id) first.

@@ -77,8 +77,8 @@ type Store struct {
 
 // writeStatements are prepared once at Open, before any transaction holds
 // the single write connection (preparing later would wait for it forever).
-var writeStatements = append([]string{alertUpsert, transitionInsert, notificationInsert, deliveryInsert,
-	threadUpsert}, finishBatches...)
+var writeStatements = []string{alertUpsert, transitionInsert, notificationInsert, deliveryInsert,
+	notificationFinish, notificationFinishNamed, threadUpsert}
 
 // prepareWrites prepares writeStatements on the write connection.
 func (s *Store) prepareWrites(ctx context.Context) error {
