@@ -67,3 +67,40 @@ func BenchmarkClaimFinish(b *testing.B) {
 		require.NoError(b, err)
 	}
 }
+
+// BenchmarkFinish finishes batches of 256 sent notifications, with
+// delivery entries that name their record (as the dispatcher's do) and
+// without (the store reads the names back).
+func BenchmarkFinish(b *testing.B) {
+	for _, named := range []bool{true, false} {
+		b.Run(fmt.Sprintf("named=%t", named), func(b *testing.B) {
+			const batch = 256
+			s := openTemp(b)
+			ctx := b.Context()
+			k := 0
+			for b.Loop() {
+				b.StopTimer()
+				k++
+				changes := make([]store.Change, 0, batch)
+				for i := range batch {
+					a := storetest.NewAlert(fmt.Sprintf("a%d-%d", k, i), fmt.Sprintf("n%d-%d", k, i), alert.StateActive, storetest.T0)
+					changes = append(changes, storetest.NewChange(a, storetest.NewNotification(a, "ops", storetest.T0)))
+				}
+				ns, err := s.Apply(ctx, &store.ApplyParams{Changes: changes})
+				require.NoError(b, err)
+				rs := make([]*store.NotificationResult, len(ns))
+				for i, n := range ns {
+					d := &store.Delivery{At: storetest.T0, Attempt: 1, Outcome: store.OutcomeSent, StatusCode: 200}
+					if named {
+						d.NotificationID, d.AlertID, d.Fingerprint, d.Channel, d.Event = n.ID, n.AlertID, n.Fingerprint, n.Channel, n.Event
+					}
+					rs[i] = &store.NotificationResult{ID: n.ID, State: store.NotificationSent, Attempts: 1, Delivery: d}
+				}
+				b.StartTimer()
+				_, err = s.NotificationFinish(ctx, &store.NotificationFinishParams{Results: rs})
+				require.NoError(b, err)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(k*batch), "ns/finish")
+		})
+	}
+}
