@@ -19,9 +19,11 @@ import (
 // circuit breaker and goroutines, so a slow channel never delays another
 // (invariant 4).
 type worker struct {
-	d           *Dispatcher
-	cfg         ChannelConfig
-	retry       RetryPolicy
+	d     *Dispatcher
+	cfg   ChannelConfig
+	retry RetryPolicy
+	// timedOut is the cause of an attempt that outlives retry.Timeout.
+	timedOut    error
 	limiter     *rate.Limiter
 	breaker     *gobreaker.TwoStepCircuitBreaker[struct{}]
 	concurrency int
@@ -46,6 +48,7 @@ func newWorker(d *Dispatcher, c ChannelConfig, failures uint32, openFor time.Dur
 		d: d, cfg: c, retry: c.Retry.WithDefaults(),
 		held: map[int64]bool{}, threads: map[string]string{}, busy: map[string]int{}, wake: make(chan struct{}, 1), healthy: true,
 	}
+	w.timedOut = fmt.Errorf("attempt timed out after %s", w.retry.Timeout)
 	perSec, burst := c.RateLimit, c.Burst
 	if perSec == 0 {
 		if rl, ok := c.Channel.(RateLimited); ok {
@@ -340,8 +343,7 @@ func (w *worker) send(ctx, sendCtx context.Context, recs []*store.Notification) 
 		}
 		return
 	}
-	actx, cancel := context.WithTimeoutCause(sendCtx, w.retry.Timeout,
-		fmt.Errorf("attempt timed out after %s", w.retry.Timeout))
+	actx, cancel := context.WithTimeoutCause(sendCtx, w.retry.Timeout, w.timedOut)
 	start := time.Now()
 	rcpt, err := w.cfg.Channel.Send(actx, n)
 	latency := time.Since(start)
