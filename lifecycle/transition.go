@@ -1,7 +1,7 @@
 package lifecycle
 
 import (
-	"encoding/json"
+	"bytes"
 	"slices"
 	"strings"
 	"time"
@@ -83,12 +83,17 @@ func (m *Manager) transition(b *batch, e *entry, next *alert.Alert, c change, no
 		// The event shares next (a committed alert is never changed in
 		// place: every change works on a Clone), so it stays as it was.
 		ae := &notify.AlertEvent{Alert: next, PreviousState: from}
-		payload, err := json.Marshal(ae)
-		if err != nil {
+		// AppendJSON writes json.Marshal's bytes without its reflection;
+		// encoding into scratch keeps the stored payload exact-size.
+		var scratch [1024]byte
+		var payload []byte
+		if enc, err := ae.AppendJSON(scratch[:0]); err != nil {
 			// Providers' NaN and infinities are refused upstream, so this
 			// is a bug; the record still goes out from memory, and fails
 			// with a clear error if it must be read back.
 			m.log.Error("encode notification payload", "alert", next.ID, "err", err)
+		} else {
+			payload = bytes.Clone(enc)
 		}
 		for _, ch := range chans {
 			t := findTarget(plan, ch)

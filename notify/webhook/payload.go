@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/internal/jsonenc"
 	"github.com/klaxonhq/klaxon/notify"
 )
 
@@ -215,19 +216,62 @@ func common(alerts []amAlert, get func(*amAlert) map[string]string) map[string]s
 	return out
 }
 
-// defaultBody encodes the configured format's body.
+// defaultBody encodes the configured format's body. The klaxon body, sent
+// for every notification, is encoded by hand (see appendKlaxonBody); the
+// Alertmanager one by encoding/json.
 func (c *Channel) defaultBody(n *notify.Notification, id string, now time.Time) ([]byte, error) {
-	var v any
+	var b []byte
+	var err error
 	if c.format == FormatAlertmanager {
-		v = alertmanagerPayload(n)
+		b, err = json.Marshal(alertmanagerPayload(n))
 	} else {
-		v = klaxonPayload(n, id, now)
+		b, err = appendKlaxonBody(make([]byte, 0, 512+1024*len(n.Alerts)), klaxonPayload(n, id, now))
 	}
-	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s body: %w", c.format, err)
 	}
 	return b, nil
+}
+
+// appendKlaxonBody appends exactly the bytes json.Marshal(p) produces,
+// without reflection (TestAppendKlaxonBody_MatchesEncodingJSON compares
+// them). klaxonBody's fields must be mirrored here in declaration order.
+func appendKlaxonBody(dst []byte, p *klaxonBody) ([]byte, error) {
+	b := append(dst, `{"type":`...)
+	b = jsonenc.AppendString(b, string(p.Type))
+	b = append(b, `,"timestamp":`...)
+	b, err := jsonenc.AppendTime(b, p.Timestamp)
+	if err != nil {
+		return dst, err
+	}
+	b = append(b, `,"idempotency_key":`...)
+	b = jsonenc.AppendString(b, p.IdempotencyKey)
+	b = append(b, `,"group_key":`...)
+	b = jsonenc.AppendString(b, p.GroupKey)
+	b = append(b, `,"status":`...)
+	b = jsonenc.AppendString(b, p.Status)
+	b = append(b, `,"channel":`...)
+	b = jsonenc.AppendString(b, p.Channel)
+	if p.ExternalURL != "" {
+		b = append(b, `,"external_url":`...)
+		b = jsonenc.AppendString(b, p.ExternalURL)
+	}
+	b = append(b, `,"alerts":`...)
+	if p.Alerts == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range p.Alerts {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = p.Alerts[i].AppendJSON(b); err != nil {
+				return dst, err
+			}
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}'), nil
 }
 
 // limitedBuffer fails writes beyond maxTemplateOutput.
