@@ -49,22 +49,22 @@ var ErrNoAlerts = errors.New("notification has no alerts")
 // Channel sends notifications to one webhook endpoint. It is safe for
 // concurrent use. Create it with New.
 type Channel struct {
-	name         string
-	url          secret.String
-	display      string // scheme://host, safe to show
-	method       string
-	headers      []header
-	keys         [][]byte
-	timeout      time.Duration
-	format       string
-	tmpl         *template.Template
-	userAgent    string
-	client       *http.Client
+	name      string
+	url       secret.String
+	display   string // scheme://host, safe to show
+	method    string
+	headers   []header
+	keys      [][]byte
+	timeout   time.Duration
+	format    string
+	tmpl      *template.Template
+	userAgent string
+	client    *http.Client
 	// rt, when set, sends instead of client: without a caller's client
 	// there is no client policy to apply (redirects are not followed, the
 	// attempt's context bounds it), and going straight to the transport
 	// spares each send the client's header copying for redirects.
-	rt http.RoundTripper
+	rt           http.RoundTripper
 	now          func() time.Time
 	log          *slog.Logger
 	secrets      []secret.String // everything scrubbed from errors, longest first
