@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/internal/jsonenc"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -53,20 +54,24 @@ func FromPtrNanos(n sql.NullInt64) *time.Time {
 
 // JSONText encodes v as JSON text, with empty for nil maps and slices.
 func JSONText(v any, empty string) (string, error) {
-	// Empty ones, the common case of most columns, skip the encoder.
+	// Empty ones, the common case of most columns, skip the encoder; the
+	// others, written with every alert, skip encoding/json's reflection.
 	switch x := v.(type) {
 	case map[string]string:
 		if len(x) == 0 {
 			return empty, nil
 		}
+		return string(jsonenc.AppendStringMap(nil, x)), nil
 	case alert.Labels:
 		if len(x) == 0 {
 			return empty, nil
 		}
+		return string(jsonenc.AppendStringMap(nil, x)), nil
 	case []string:
 		if len(x) == 0 {
 			return empty, nil
 		}
+		return string(jsonenc.AppendStrings(nil, x)), nil
 	}
 	b, err := json.Marshal(v)
 	if err != nil {

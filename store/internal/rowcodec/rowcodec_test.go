@@ -1,12 +1,14 @@
 package rowcodec
 
 import (
+	"encoding/json"
 	"testing"
 	"testing/fstest"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -30,6 +32,19 @@ func TestRoundTrips(t *testing.T) {
 	require.NoError(t, FromJSON(s, &m))
 	require.Equal(t, map[string]string{"a": "b"}, m)
 	require.ErrorContains(t, FromJSON("{bad", &m), "decode")
+
+	// The hand-written encoders write what encoding/json would.
+	for _, v := range []any{
+		map[string]string{"z": "<&>", "a": "\u2028 \"q\" \x01", "é": ""},
+		alert.Labels{"k": "v", "b": "x\ny"},
+		[]string{"ops", "pager\t<b>", ""},
+	} {
+		s, err := JSONText(v, "")
+		require.NoError(t, err)
+		want, err := json.Marshal(v)
+		require.NoError(t, err)
+		require.Equal(t, string(want), s)
+	}
 }
 
 func TestLoadMigrations(t *testing.T) {
