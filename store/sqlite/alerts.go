@@ -15,9 +15,13 @@ import (
 // open alert with that fingerprint, else the latest one with it.
 func (s *Store) AlertGet(ctx context.Context, p *store.AlertGetParams) (*alert.Alert, error) {
 	k := p.IDOrFingerprint
-	row := s.r.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts
-		WHERE id = ?1 OR fingerprint = ?1
-		ORDER BY id = ?1 DESC, state <> 'resolved' DESC, started_at DESC, id DESC LIMIT 1`, k)
+	// Three indexed lookups: the id, the open alert's fingerprint and the
+	// resolved ones' (each in a partial index of its own).
+	row := s.r.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM (
+		SELECT *, 0 AS pick FROM alerts WHERE id = ?1
+		UNION ALL SELECT *, 1 FROM alerts WHERE fingerprint = ?1 AND state <> 'resolved'
+		UNION ALL SELECT *, 2 FROM alerts WHERE fingerprint = ?1 AND state = 'resolved')
+		ORDER BY pick, started_at DESC, id DESC LIMIT 1`, k)
 	a, err := scanAlert(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("alert %q: %w", k, store.ErrNotFound)
