@@ -2,59 +2,11 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/store"
 )
-
-// txStmts prepares each statement once per transaction, on first use, so a
-// batch of 500 changes parses each statement once.
-type txStmts struct {
-	ctx   context.Context
-	s     *Store
-	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
-}
-
-func (s *Store) newTxStmts(ctx context.Context, tx *sql.Tx) *txStmts {
-	return &txStmts{ctx: ctx, s: s, tx: tx, stmts: make(map[string]*sql.Stmt, 4)}
-}
-
-func (t *txStmts) get(q string) (*sql.Stmt, error) {
-	if st, ok := t.stmts[q]; ok {
-		return st, nil
-	}
-	var st *sql.Stmt
-	if shared := t.s.prepared(q); shared != nil {
-		// The write pool has one connection, so the transaction runs on
-		// the connection the statement was prepared on and StmtContext
-		// reuses it.
-		st = t.tx.StmtContext(t.ctx, shared)
-	} else {
-		var err error
-		if st, err = t.tx.PrepareContext(t.ctx, q); err != nil {
-			return nil, err
-		}
-	}
-	t.stmts[q] = st
-	return st, nil
-}
-
-func (t *txStmts) exec(q string, args ...any) (sql.Result, error) {
-	st, err := t.get(q)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(t.ctx, args...)
-}
-
-func (t *txStmts) close() {
-	for _, st := range t.stmts {
-		st.Close()
-	}
-}
 
 const transitionInsert = `INSERT INTO transitions
 	(alert_id, sequence, fingerprint, from_state, to_state, at, kind, by, comment, value)
@@ -75,10 +27,8 @@ const deliveryInsert = `INSERT INTO deliveries (notification_id, alert_id, finge
 // sequence) rolls back the whole batch.
 func (s *Store) Apply(ctx context.Context, p *store.ApplyParams) ([]*store.Notification, error) {
 	var out []*store.Notification
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.writeStmts(ctx, true, func(st *txStmts) error {
 		out = out[:0]
-		st := s.newTxStmts(ctx, tx)
-		defer st.close()
 		for i := range p.Changes {
 			c := &p.Changes[i]
 			if c.Alert == nil {

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -17,9 +16,7 @@ func (s *Store) DeliveryInsert(ctx context.Context, p *store.DeliveryInsertParam
 	if len(p.Deliveries) == 0 {
 		return nil
 	}
-	err := s.writeRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		st := s.newTxStmts(ctx, tx)
-		defer st.close()
+	err := s.writeStmts(ctx, false, func(st *txStmts) error {
 		for _, d := range p.Deliveries {
 			if err := insertDelivery(st, d); err != nil {
 				return err

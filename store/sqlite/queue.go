@@ -108,10 +108,8 @@ const threadUpsert = `INSERT INTO threads (alert_id, channel, thread) VALUES (?,
 // missing record fails the batch with store.ErrNotFound.
 func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFinishParams) ([]*store.Notification, error) {
 	var out []*store.Notification
-	err := s.writeRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.writeStmts(ctx, false, func(st *txStmts) error {
 		out = out[:0]
-		st := s.newTxStmts(ctx, tx)
-		defer st.close()
 		for _, r := range p.Results {
 			at := time.Now()
 			if r.Delivery != nil && !r.Delivery.At.IsZero() {
@@ -140,7 +138,7 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 				case inline:
 					// The entry names another alert or channel than its row:
 					// keep it as a row of its own.
-					if _, err := tx.ExecContext(ctx, `UPDATE notifications SET sent_at = 0 WHERE id = ?`, r.ID); err != nil {
+					if _, err := st.exec(`UPDATE notifications SET sent_at = 0 WHERE id = ?`, r.ID); err != nil {
 						return fmt.Errorf("update notification %d: %w", r.ID, err)
 					}
 					fallthrough
@@ -185,11 +183,7 @@ func finishRow(st *txStmts, r *store.NotificationResult, set []any) (alertID, fp
 			return d.AlertID, string(d.Fingerprint), d.Channel, d.Event, nil
 		}
 	}
-	upd, err := st.get(notificationFinish)
-	if err != nil {
-		return "", "", "", "", err
-	}
-	err = upd.QueryRowContext(st.ctx, set...).Scan(&alertID, &fp, &channel, &event)
+	err = st.queryRow(notificationFinish, set, &alertID, &fp, &channel, &event)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", "", "", fmt.Errorf("notification %d: %w", r.ID, store.ErrNotFound)
 	}

@@ -68,38 +68,9 @@ type Store struct {
 	wmu      sync.Mutex
 	syncFull bool
 
-	// stmtMu guards stmts, the write statements prepared once on w's single
-	// connection: preparing per transaction cost a sixth of the CPU of a
-	// delivered notification.
-	stmtMu sync.Mutex
-	stmts  map[string]*sql.Stmt
-}
-
-// writeStatements are prepared once at Open, before any transaction holds
-// the single write connection (preparing later would wait for it forever).
-var writeStatements = []string{alertUpsert, transitionInsert, notificationInsert, deliveryInsert,
-	notificationFinish, notificationFinishNamed, threadUpsert}
-
-// prepareWrites prepares writeStatements on the write connection.
-func (s *Store) prepareWrites(ctx context.Context) error {
-	s.stmts = make(map[string]*sql.Stmt, len(writeStatements))
-	for _, q := range writeStatements {
-		st, err := s.w.PrepareContext(ctx, q)
-		if err != nil {
-			return fmt.Errorf("prepare: %w", err)
-		}
-		s.stmts[q] = st
-	}
-	return nil
-}
-
-// prepared returns q prepared on the write connection, or nil when it is
-// not one of writeStatements (the caller then prepares it in its
-// transaction).
-func (s *Store) prepared(q string) *sql.Stmt {
-	s.stmtMu.Lock()
-	defer s.stmtMu.Unlock()
-	return s.stmts[q]
+	// raw holds the hot write statements prepared on the write connection's
+	// driver (raw.go); guarded by wmu.
+	raw rawStmts
 }
 
 var _ store.Store = (*Store)(nil)
@@ -125,6 +96,10 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 			q.Add("_pragma", "wal_autocheckpoint(8000)")
 		} else {
 			q.Add("_pragma", "query_only(1)")
+			// Readers serve lists and counts, mostly of recent rows; a
+			// smaller page cache than the writer's 2 MB keeps the idle pool
+			// from holding several copies of the same pages.
+			q.Add("_pragma", "cache_size(-512)")
 		}
 		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	}
@@ -153,22 +128,19 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{w: w, r: r, syncFull: true}
-	if err := s.prepareWrites(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	return s, nil
+	return &Store{w: w, r: r, syncFull: true}, nil
 }
 
 // Close closes both pools. Calls in flight finish first.
 func (s *Store) Close() error {
-	s.stmtMu.Lock()
-	for _, st := range s.stmts {
-		st.Close()
+	s.wmu.Lock()
+	if s.raw.stmts != nil {
+		if conn, err := s.w.Conn(context.Background()); err == nil {
+			_ = conn.Raw(func(any) error { s.raw.close(); return nil })
+			_ = conn.Close()
+		}
 	}
-	s.stmts = nil
-	s.stmtMu.Unlock()
+	s.wmu.Unlock()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
