@@ -25,9 +25,13 @@ type rawStmts struct {
 	stmts map[string]driver.Stmt
 }
 
-func (c *rawStmts) close() {
-	for _, st := range c.stmts {
-		_ = st.Close()
+// close finalizes the statements when dc is still the connection they were
+// prepared on (statements of a closed connection must not be touched).
+func (c *rawStmts) close(dc any) {
+	if c.conn == dc {
+		for _, st := range c.stmts {
+			_ = st.Close()
+		}
 	}
 	c.conn, c.stmts = nil, nil
 }
@@ -162,8 +166,12 @@ func (s *Store) writeStmts(ctx context.Context, full bool, fn func(st *txStmts) 
 	defer conn.Close()
 	return conn.Raw(func(dc any) error {
 		if s.raw.conn != dc {
-			s.raw.close()
+			// database/sql replaced the connection (it closes one that
+			// failed or whose Raw callback panicked): the old statements
+			// went with it. The new one starts with the DSN's
+			// synchronous=FULL.
 			s.raw = rawStmts{conn: dc, stmts: map[string]driver.Stmt{}}
+			s.syncFull = true
 		}
 		if err := s.setSync(ctx, dc, full); err != nil {
 			return err
@@ -176,14 +184,22 @@ func (s *Store) writeStmts(ctx context.Context, full bool, fn func(st *txStmts) 
 		if err != nil {
 			return fmt.Errorf("begin: %w", err)
 		}
-		st := &txStmts{ctx: ctx, conn: dc, c: &s.raw}
-		if err := fn(st); err != nil {
-			_ = tx.Rollback()
+		// Rolled back on an error (a failed commit included) and on a
+		// panic: the connection goes back to the pool, and must not carry
+		// a transaction with it.
+		done := false
+		defer func() {
+			if !done {
+				_ = tx.Rollback()
+			}
+		}()
+		if err := fn(&txStmts{ctx: ctx, conn: dc, c: &s.raw}); err != nil {
 			return err
 		}
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("commit: %w", err)
 		}
+		done = true
 		return nil
 	})
 }

@@ -136,7 +136,7 @@ func (s *Store) Close() error {
 	s.wmu.Lock()
 	if s.raw.stmts != nil {
 		if conn, err := s.w.Conn(context.Background()); err == nil {
-			_ = conn.Raw(func(any) error { s.raw.close(); return nil })
+			_ = conn.Raw(func(dc any) error { s.raw.close(dc); return nil })
 			_ = conn.Close()
 		}
 	}

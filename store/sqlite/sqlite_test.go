@@ -59,3 +59,31 @@ func TestOpen_EmptyPath(t *testing.T) {
 	_, err := sqlite.Open(t.Context(), "", nil)
 	require.Error(t, err)
 }
+
+// A write that fails or panics half way leaves nothing behind: not its
+// rows, and not an open transaction on the one write connection that would
+// fail every write after it.
+func TestApply_FailureAndPanicRollBack(t *testing.T) {
+	t.Parallel()
+	s := openTemp(t)
+	ctx := t.Context()
+	a := storetest.NewAlert("a1", "n1", alert.StateActive, storetest.T0)
+	b := storetest.NewAlert("b1", "n2", alert.StateActive, storetest.T0)
+
+	_, err := s.Apply(ctx, &store.ApplyParams{Changes: []store.Change{storetest.NewChange(a), {}}})
+	require.ErrorContains(t, err, "change 1: no alert")
+	require.Panics(t, func() {
+		_, _ = s.Apply(ctx, &store.ApplyParams{Changes: []store.Change{
+			storetest.NewChange(b), {Alert: b, Notifications: []*store.NotificationInsert{nil}},
+		}})
+	})
+	_, err = s.AlertGet(ctx, &store.AlertGetParams{IDOrFingerprint: "a1"})
+	require.ErrorIs(t, err, store.ErrNotFound)
+	_, err = s.AlertGet(ctx, &store.AlertGetParams{IDOrFingerprint: "b1"})
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	storetest.MustApply(t, s, storetest.NewChange(a, storetest.NewNotification(a, "ops", storetest.T0)))
+	got, err := s.AlertGet(ctx, &store.AlertGetParams{IDOrFingerprint: "a1"})
+	require.NoError(t, err)
+	require.Equal(t, "a1", got.ID)
+}
