@@ -2,10 +2,12 @@ package sqlite_test
 
 import (
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+	sqlitedrv "modernc.org/sqlite"
 
 	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/store"
@@ -86,4 +88,13 @@ func TestApply_FailureAndPanicRollBack(t *testing.T) {
 	got, err := s.AlertGet(ctx, &store.AlertGetParams{IDOrFingerprint: "a1"})
 	require.NoError(t, err)
 	require.Equal(t, "a1", got.ID)
+}
+
+// On Linux, commits sync with fdatasync(2), as SQLite's own builds do there.
+func TestOpen_SyncsWithFdatasync(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("fdatasync is switched on where the platform has it; this checks Linux")
+	}
+	openTemp(t)
+	require.True(t, sqlitedrv.FdatasyncEnabled())
 }
