@@ -192,6 +192,14 @@ func (s *Store) writeSync(ctx context.Context, full bool, fn func(ctx context.Co
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	// A panic in fn must not keep the one write connection inside a
+	// transaction: every later write would wait for it forever.
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
 	if err := fn(ctx, tx); err != nil {
 		_ = tx.Rollback()
 		return err
