@@ -123,3 +123,26 @@ func TestListen(t *testing.T) {
 	}
 	t.Fatal("no wake-up after 300 inserts")
 }
+
+// A write that panics half way releases its connection and its row locks:
+// a later write of the same alert does not wait for them.
+func TestWrite_PanicReleasesLocks(t *testing.T) {
+	t.Parallel()
+	s := openTemp(t)
+	a := storetest.NewAlert("a1", "n1", alert.StateActive, storetest.T0)
+	storetest.MustApply(t, s, storetest.NewChange(a))
+	b := storetest.NewAlert("b1", "n2", alert.StateActive, storetest.T0)
+	require.Panics(t, func() {
+		_, _ = s.Apply(t.Context(), &store.ApplyParams{Changes: []store.Change{
+			storetest.NewChange(a), {Alert: b, Notifications: []*store.NotificationInsert{nil}},
+		}})
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	a.Summary = "after the panic"
+	_, err := s.Apply(ctx, &store.ApplyParams{Changes: []store.Change{{Alert: a}}})
+	require.NoError(t, err, "the row lock of the panicking write was released")
+	got, err := s.AlertGet(ctx, &store.AlertGetParams{IDOrFingerprint: "a1"})
+	require.NoError(t, err)
+	require.Equal(t, "after the panic", got.Summary)
+}
