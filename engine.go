@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,6 +48,12 @@ type Engine struct {
 	interval time.Duration
 	evalDur  prometheus.Histogram
 	tmpl     *templateGuard
+	// owner names this process: the dispatcher's lease owner and, in a
+	// replica set, the replica.
+	owner string
+	// lead is set when the store is shared by replicas (replica.go).
+	lead    store.Leadership
+	leading atomic.Bool
 
 	// mu guards addr and health alerts.
 	mu       sync.Mutex
@@ -150,6 +157,8 @@ func New(opts ...Option) (*Engine, error) {
 	// Delivery and lifecycle share one lease owner so records written by
 	// the lifecycle go straight to the dispatcher's workers.
 	owner := "klaxon-" + newOwnerID()
+	e.owner = owner
+	e.lead, _ = e.st.(store.Leadership)
 	nm := notify.NewMetrics(reg)
 	chans := make([]notify.ChannelConfig, 0, len(e.channels))
 	for _, c := range s.channels {
@@ -173,21 +182,26 @@ func New(opts ...Option) (*Engine, error) {
 		Store: e.st, Routes: routes, Now: e.now, Logger: e.log, Owner: owner,
 		OnEnqueue: e.disp.Enqueue, Render: e.render, ResolveTimeout: s.resolveTimeout(),
 		HistoryRetention: s.history().Retention, HistoryKeep: s.history().MaxResolved,
+		// A replica changes alerts only once it leads (replica.go).
+		Follower: e.lead != nil,
 	})
 	if err != nil {
 		e.closeStore()
 		return nil, err
 	}
-	if err := e.restoreRuleAlerts(ctx); err != nil {
-		e.closeStore()
-		return nil, err
+	if e.lead == nil {
+		if err := e.restoreRuleAlerts(ctx); err != nil {
+			e.closeStore()
+			return nil, err
+		}
+		e.leading.Store(true)
 	}
 	e.evalDur = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "klaxon_rule_evaluation_seconds",
 		Help:    "Time to evaluate every rule once and apply the results.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
 	})
-	reg.MustRegister(e.evalDur, alertsCollector{e.manager})
+	reg.MustRegister(e.evalDur, alertsCollector{e})
 
 	if s.listen != "" {
 		if s.token.IsZero() && !loopback(s.listen) {
@@ -227,7 +241,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		e.mu.Lock()
 		e.addr, e.listener = ln.Addr().String(), ln
 		e.mu.Unlock()
-		srv = &http.Server{Handler: e.api, ReadHeaderTimeout: 10 * time.Second}
+		srv = &http.Server{Handler: e.handler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				e.log.Error("http server", "err", err)
@@ -241,9 +255,12 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.log.Error("dispatcher stopped", "err", err)
 		}
 	})
-	wg.Go(func() { e.evalLoop(ctx) })
-	wg.Go(func() { e.tickLoop(ctx) })
-	wg.Go(func() { e.selfAlertLoop(ctx) })
+	if e.lead != nil {
+		term := e.firstTry(ctx)
+		wg.Go(func() { e.campaign(ctx, term) })
+	} else {
+		e.runLifecycle(ctx, &wg)
+	}
 	close(e.ready)
 	<-ctx.Done()
 	if srv != nil {
@@ -378,14 +395,36 @@ func trimSlash(s string) string {
 	return s
 }
 
-// alertsCollector exports klaxon_alerts{state} from the lifecycle.
-type alertsCollector struct{ m *lifecycle.Manager }
+// runLifecycle starts rule evaluation and the lifecycle's timers: always in a
+// single process, only while leading in a replica set.
+func (e *Engine) runLifecycle(ctx context.Context, wg *sync.WaitGroup) {
+	wg.Go(func() { e.evalLoop(ctx) })
+	wg.Go(func() { e.tickLoop(ctx) })
+	wg.Go(func() { e.selfAlertLoop(ctx) })
+}
 
-var alertsDesc = prometheus.NewDesc("klaxon_alerts", "Open alerts by state.", []string{"state"}, nil)
+// alertsCollector exports klaxon_alerts{state} from the lifecycle, and
+// klaxon_leader. A follower's lifecycle is not current, so it exports no
+// alert counts: sum klaxon_alerts over replicas and each alert counts once.
+type alertsCollector struct{ e *Engine }
 
-func (c alertsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- alertsDesc }
+var (
+	alertsDesc = prometheus.NewDesc("klaxon_alerts", "Open alerts by state (exported by the leading replica).", []string{"state"}, nil)
+	leaderDesc = prometheus.NewDesc("klaxon_leader", "1 when this replica leads (runs evaluation and the alert lifecycle).", nil, nil)
+)
+
+func (c alertsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- alertsDesc; ch <- leaderDesc }
 func (c alertsCollector) Collect(ch chan<- prometheus.Metric) {
-	counts := c.m.OpenCount()
+	leading := c.e.leading.Load()
+	v := 0.0
+	if leading {
+		v = 1
+	}
+	ch <- prometheus.MustNewConstMetric(leaderDesc, prometheus.GaugeValue, v)
+	if !leading {
+		return
+	}
+	counts := c.e.manager.OpenCount()
 	for _, st := range alert.States {
 		if st == alert.StateResolved {
 			continue

@@ -28,6 +28,8 @@ type setup struct {
 	listen      string
 	token       secret.String
 	externalURL string
+	// advertiseURL: see WithAdvertiseURL.
+	advertiseURL string
 	interval    time.Duration
 	rules       []Rule
 	channels    []notify.ChannelConfig
@@ -165,6 +167,13 @@ func typeOf(ch notify.Channel) string {
 		return t.Type()
 	}
 	return "custom"
+}
+
+// WithAdvertiseURL sets where this replica's API answers the other replicas
+// of a set sharing PostgreSQL (followers forward API requests to the
+// leader); default http:// + the listen address.
+func WithAdvertiseURL(u string) Option {
+	return func(s *setup) error { s.advertiseURL = u; return nil }
 }
 
 // WithProfiling serves Go's runtime profiles at /debug/pprof/ on the API

@@ -73,6 +73,7 @@ func (s *setup) applyConfig() error {
 		s.token = c.Server.APIToken
 	}
 	s.externalURL = or(s.externalURL, c.Server.ExternalURL)
+	s.advertiseURL = or(s.advertiseURL, c.Server.AdvertiseURL)
 	if s.interval == 0 {
 		s.interval = c.EvaluationInterval
 	}

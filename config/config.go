@@ -52,6 +52,11 @@ type Server struct {
 	// ExternalURL is the URL users reach klaxon at, used in links in
 	// notifications; default "" (http:// + Listen).
 	ExternalURL string `yaml:"external_url"`
+	// AdvertiseURL is where this replica's API answers other replicas of a
+	// set sharing PostgreSQL: followers forward API requests to the
+	// leader's. Default "" (http:// + Listen, with the machine's host name
+	// for an unspecified address such as 0.0.0.0).
+	AdvertiseURL string `yaml:"advertise_url"`
 	// ResolveTimeout resolves a pushed alert that has no ends_at and is not
 	// posted again; default 5m (DefaultResolveTimeout).
 	ResolveTimeout time.Duration `yaml:"resolve_timeout"`

@@ -38,6 +38,7 @@
 //	server.data_dir            ./klaxon-data
 //	server.database_url        "" (SQLite in data_dir)
 //	server.resolve_timeout     5m
+//	server.advertise_url       http:// + server.listen (replicas on PostgreSQL forward to the leader's)
 //	evaluation_interval        15s
 //	history.retention          168h
 //	history.max_resolved       10000

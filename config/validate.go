@@ -116,6 +116,12 @@ func (v *validator) server() {
 			v.add("server.external_url", "invalid URL %q (want http:// or https:// and a host)", s.ExternalURL)
 		}
 	}
+	if s.AdvertiseURL != "" {
+		u, err := url.Parse(s.AdvertiseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.add("server.advertise_url", "invalid URL %q (want http:// or https:// and a host)", s.AdvertiseURL)
+		}
+	}
 }
 
 func isLoopback(host string) bool {

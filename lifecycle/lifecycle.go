@@ -64,6 +64,9 @@ type Options struct {
 	// store; defaults 168h and 10000.
 	HistoryRetention time.Duration
 	HistoryKeep      int
+	// Follower starts the manager as a follower of a replica set: it writes
+	// nothing (store.ErrNotLeader) until Lead.
+	Follower bool
 }
 
 func (o *Options) validate() error {
@@ -88,6 +91,9 @@ type Manager struct {
 
 	// mu serialises every change so memory and store agree.
 	mu sync.Mutex
+	// follower: another replica leads, so this one writes nothing; guarded
+	// by mu.
+	follower bool
 	// routes may be replaced on reload; guarded by mu.
 	routes []*Route
 	// open holds every open alert by fingerprint; guarded by mu.
@@ -139,6 +145,7 @@ func New(ctx context.Context, o Options) (*Manager, error) {
 		open:           map[alert.Fingerprint]*entry{},
 		byID:           map[string]*entry{},
 		groupDue:       map[string]time.Time{},
+		follower:       o.Follower,
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -165,6 +172,37 @@ func New(ctx context.Context, o Options) (*Manager, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// Lead makes a follower the writer of a replica set: it reloads the open
+// alerts and silences from the store (the previous leader changed them) and
+// accepts changes from then on.
+func (m *Manager) Lead(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.open, m.byID = map[alert.Fingerprint]*entry{}, map[string]*entry{}
+	m.groupDue, m.scanDue = map[string]time.Time{}, time.Time{}
+	if err := m.load(ctx); err != nil {
+		return err
+	}
+	m.follower = false
+	return nil
+}
+
+// Follow stops a leader writing: another replica leads (or may, now that
+// this one lost the lead). Changes fail with store.ErrNotLeader until Lead.
+func (m *Manager) Follow() {
+	m.mu.Lock()
+	m.follower = true
+	m.mu.Unlock()
+}
+
+// writable is nil when the manager may change alerts; must hold mu.
+func (m *Manager) writable() error {
+	if m.follower {
+		return store.ErrNotLeader
+	}
+	return nil
 }
 
 func (m *Manager) load(ctx context.Context) error {
@@ -255,6 +293,9 @@ func (b *batch) add(c store.Change, after func()) {
 func (m *Manager) commit(ctx context.Context, b *batch) error {
 	if len(b.changes) == 0 {
 		return nil
+	}
+	if err := m.writable(); err != nil {
+		return err
 	}
 	recs, err := m.store.Apply(ctx, &store.ApplyParams{Changes: b.changes})
 	if err != nil {

@@ -35,6 +35,9 @@ func (m *Manager) AddSilence(ctx context.Context, s *store.Silence) (*store.Sile
 	s.UpdatedAt = now
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.writable(); err != nil {
+		return nil, err
+	}
 	if err := m.store.SilenceUpsert(ctx, s); err != nil {
 		return nil, fmt.Errorf("store silence: %w", err)
 	}
@@ -47,6 +50,9 @@ func (m *Manager) AddSilence(ctx context.Context, s *store.Silence) (*store.Sile
 func (m *Manager) ExpireSilence(ctx context.Context, id string) (*store.Silence, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.writable(); err != nil {
+		return nil, err
+	}
 	s, err := m.store.SilenceGet(ctx, id)
 	if err != nil {
 		return nil, err

@@ -200,6 +200,16 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	var loopsWG sync.WaitGroup
 	loopsWG.Go(func() { d.sweeper(ctx) })
 	loopsWG.Go(func() { d.renewer(ctx) })
+	if w, ok := d.st.(store.Waker); ok {
+		// Another replica queued records (a retry it gave up its lease
+		// on, a failover, records of a replica that stopped): claim them
+		// now rather than at the next sweep.
+		loopsWG.Go(func() {
+			for range w.Listen(ctx) {
+				d.kickSweep(d.now())
+			}
+		})
+	}
 
 	<-ctx.Done()
 	loopsWG.Wait()

@@ -58,3 +58,19 @@ func (e *Evaluator) Restore(ruleID string, labels alert.Labels, state State, sin
 	c.gen++
 	return true
 }
+
+// Reset forgets the state of every series, as a fresh evaluator with the same
+// rules would. A replica that takes the lead again calls it before Restore:
+// what it kept from an earlier term is stale (the other leader moved on).
+func (e *Evaluator) Reset() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i, c := range e.rules {
+		if nc, err := compile(c.rule); err == nil {
+			e.rules[i] = nc
+		}
+	}
+	e.retired = nil
+	e.memo = nil
+	e.selKeys = map[*Query]string{}
+}

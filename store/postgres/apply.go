@@ -27,12 +27,19 @@ const deliveryInsert = `INSERT INTO deliveries (notification_id, alert_id, finge
 // log entries in one transaction, sent as one batch (one round trip): all or
 // nothing. A change that breaks a constraint (a second open alert for a
 // fingerprint, a repeated transition sequence) rolls back the whole batch.
-// When it queues records, it NOTIFYs Listen-ers on commit.
+// When it queues records that any replica may claim (not leased to the
+// writer, which gets them in process), it NOTIFYs Listen-ers on commit. Once this store
+// has taken the lead (TryLead), it writes only while its term is the current
+// one, and fails with store.ErrNotLeader otherwise.
 func (s *Store) Apply(ctx context.Context, p *store.ApplyParams) ([]*store.Notification, error) {
 	var out []*store.Notification
 	err := s.write(ctx, func(tx pgx.Tx) error {
 		out = out[:0]
 		b := &pgx.Batch{}
+		term := s.term.Load()
+		if term != 0 {
+			b.Queue(fenceQuery)
+		}
 		for i := range p.Changes {
 			c := &p.Changes[i]
 			if c.Alert == nil {
@@ -57,10 +64,17 @@ func (s *Store) Apply(ctx context.Context, p *store.ApplyParams) ([]*store.Notif
 				queueDelivery(b, d)
 			}
 		}
-		if len(out) > 0 {
+		if anyUnleased(out) {
 			b.Queue(`SELECT pg_notify($1, '')`, s.channel)
 		}
-		return tx.SendBatch(ctx, b).Close()
+		br := tx.SendBatch(ctx, b)
+		if term != 0 {
+			if err := checkFence(br, term); err != nil {
+				_ = br.Close()
+				return err
+			}
+		}
+		return br.Close()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("apply: %w", err)
@@ -160,4 +174,16 @@ func (s *Store) TransitionList(ctx context.Context, p *store.TransitionListParam
 		return nil, fmt.Errorf("list transitions: %w", err)
 	}
 	return out, nil
+}
+
+// anyUnleased reports whether a record is claimable by any replica: a wake-up
+// for records leased to their writer would only send the others to find
+// nothing.
+func anyUnleased(ns []*store.Notification) bool {
+	for _, n := range ns {
+		if n.LockedUntil.IsZero() {
+			return true
+		}
+	}
+	return false
 }

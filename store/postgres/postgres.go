@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,6 +53,10 @@ type Store struct {
 	cfg  *pgx.ConnConfig
 	// channel is the NOTIFY channel of this schema.
 	channel string
+
+	// term is the leadership term Apply is fenced with: 0 when this store
+	// never campaigned (no fence), -1 once its term ended (leader.go).
+	term atomic.Int64
 
 	// ctx lives from Open to Close; Listen's goroutines stop with it.
 	ctx    context.Context

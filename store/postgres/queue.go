@@ -160,7 +160,7 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 				out = append(out, n)
 			}
 		}
-		if len(out) > 0 {
+		if anyUnleased(out) {
 			b.Queue(`SELECT pg_notify($1, '')`, s.channel)
 		}
 		if b.Len() == 0 {
