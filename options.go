@@ -30,18 +30,18 @@ type setup struct {
 	externalURL string
 	// advertiseURL: see WithAdvertiseURL.
 	advertiseURL string
-	interval    time.Duration
-	rules       []Rule
-	channels    []notify.ChannelConfig
-	routes      []*lifecycle.Route
-	providers   []namedProvider
-	logger      *slog.Logger
-	now         func() time.Time
-	registerer  prometheus.Registerer
-	gatherer    prometheus.Gatherer
-	runtime     bool
-	noDefault   bool
-	profiling   bool
+	interval     time.Duration
+	rules        []Rule
+	channels     []notify.ChannelConfig
+	routes       []*lifecycle.Route
+	providers    []namedProvider
+	logger       *slog.Logger
+	now          func() time.Time
+	registerer   prometheus.Registerer
+	gatherer     prometheus.Gatherer
+	runtime      bool
+	noDefault    bool
+	profiling    bool
 }
 
 type namedProvider struct {
