@@ -159,13 +159,21 @@ func New(opts ...Option) (*Engine, error) {
 	owner := "klaxon-" + newOwnerID()
 	e.owner = owner
 	e.lead, _ = e.st.(store.Leadership)
+	// A lone process frees a crashed predecessor's leases at start, so
+	// their length matters little there. In a replica set a crashed
+	// replica's records wait for their leases to end: shorter ones,
+	// renewed every third of their length, bound that wait.
+	var leaseFor time.Duration
+	if e.lead != nil {
+		leaseFor = replicaLease
+	}
 	nm := notify.NewMetrics(reg)
 	chans := make([]notify.ChannelConfig, 0, len(e.channels))
 	for _, c := range s.channels {
 		chans = append(chans, c)
 	}
 	e.disp, err = notify.NewDispatcher(notify.DispatcherOptions{
-		Store: e.st, Channels: chans, Owner: owner, Now: e.now, Logger: e.log, Metrics: nm,
+		Store: e.st, Channels: chans, Owner: owner, Now: e.now, Logger: e.log, Metrics: nm, LeaseFor: leaseFor,
 		ExternalURL: e.alertURL,
 		OnHealth: func(h notify.ChannelHealth) {
 			select {
@@ -179,7 +187,7 @@ func New(opts ...Option) (*Engine, error) {
 		return nil, err
 	}
 	e.manager, err = lifecycle.New(ctx, lifecycle.Options{
-		Store: e.st, Routes: routes, Now: e.now, Logger: e.log, Owner: owner,
+		Store: e.st, Routes: routes, Now: e.now, Logger: e.log, Owner: owner, LeaseFor: leaseFor,
 		OnEnqueue: e.disp.Enqueue, Render: e.render, ResolveTimeout: s.resolveTimeout(),
 		HistoryRetention: s.history().Retention, HistoryKeep: s.history().MaxResolved,
 		// A replica changes alerts only once it leads (replica.go).

@@ -29,6 +29,12 @@ import (
 // answers it or fails, and never forwards it again.
 const forwardedHeader = "Klaxon-Forwarded-By"
 
+// replicaLease is how long a replica's claim on a record lasts unless
+// renewed: what a crashed replica's records in flight wait before another
+// replica sends them. It must outlast an attempt (10 s by default) with room
+// for a renewal; longer attempt timeouts are renewed like any held record.
+const replicaLease = 15 * time.Second
+
 // tryEvery is how often a follower tries to take the lead (how long a
 // replica set may go without a leader after the leader dies); retakeAfter is
 // the pause after a takeover that failed half way.
