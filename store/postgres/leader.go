@@ -45,6 +45,15 @@ func (s *Store) TryLead(ctx context.Context, self store.Replica) (store.Term, er
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
+	// The server must notice a leader that vanished (a cut network, a
+	// powered-off machine) to free the lock: its TCP keepalives and user
+	// timeout for this session drop a silent peer in about 10 s instead of
+	// the operating system's default of hours. Each is best effort (older
+	// servers lack tcp_user_timeout; a Unix socket has none of them).
+	for _, set := range []string{"SET tcp_keepalives_idle = 5", "SET tcp_keepalives_interval = 2",
+		"SET tcp_keepalives_count = 3", "SET tcp_user_timeout = 10000"} {
+		_, _ = conn.Exec(ctx, set)
+	}
 	term, err := takeLead(ctx, conn, key, self)
 	if err != nil || term == 0 {
 		_ = conn.Close(context.WithoutCancel(ctx))
