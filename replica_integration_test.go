@@ -67,7 +67,7 @@ func startReplica(t *testing.T, dbURL, schema string, cfg *config.Config) *repli
 	st, err := postgres.Open(t.Context(), dbURL, &postgres.Options{Schema: schema})
 	require.NoError(t, err)
 	eng, err := klaxon.New(klaxon.WithConfig(cfg), klaxon.WithStore(st), klaxon.WithDataDir(t.TempDir()),
-		klaxon.WithListen("127.0.0.1:0"))
+		klaxon.WithListen("127.0.0.1:0"), klaxon.WithAPIToken(replicaToken))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -81,10 +81,19 @@ func startReplica(t *testing.T, dbURL, schema string, cfg *config.Config) *repli
 	return r
 }
 
+const replicaToken = "replica-set-token"
+
+// apiCall calls a replica's API with the set's token.
 func apiCall(t *testing.T, method, url, body string) (int, map[string]any) {
+	t.Helper()
+	return apiCallWith(t, method, url, body, http.Header{"Authorization": {"Bearer " + replicaToken}})
+}
+
+func apiCallWith(t *testing.T, method, url, body string, h http.Header) (int, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewBufferString(body))
 	require.NoError(t, err)
+	req.Header = h.Clone()
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -141,8 +150,15 @@ func TestReplicas_PostgresLeaderFollower(t *testing.T) {
 	require.Contains(t, metricsText(t, a.url), "klaxon_leader 1")
 	require.Contains(t, metricsText(t, b.url), "klaxon_leader 0")
 
+	// The follower forwards the client's credentials: the leader checks them.
+	code, _ := apiCallWith(t, "POST", b.url+"/api/v1/alerts", `[{"labels": {"alertname": "x"}}]`, http.Header{})
+	require.Equal(t, http.StatusUnauthorized, code)
+	// A request another replica forwarded is never forwarded again.
+	code, body := apiCallWith(t, "GET", b.url+"/api/v1/alerts", "", http.Header{"Klaxon-Forwarded-By": {"klaxon-other"}})
+	require.Equal(t, http.StatusServiceUnavailable, code, "%v", body)
+
 	// Pushed to the follower, handled by the leader.
-	code, body := apiCall(t, "POST", b.url+"/api/v1/alerts", `[{"labels": {"alertname": "disk_full", "host": "db1"}, "severity": "critical"}]`)
+	code, body = apiCall(t, "POST", b.url+"/api/v1/alerts", `[{"labels": {"alertname": "disk_full", "host": "db1"}, "severity": "critical"}]`)
 	require.Equal(t, http.StatusAccepted, code, "%v", body)
 	id := body["alerts"].([]any)[0].(map[string]any)["id"].(string)
 	require.Len(t, a.eng.Alerts(), 1, "the leader holds the alert pushed to the follower")
