@@ -223,7 +223,20 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	close(d.results)
 	finisherWG.Wait()
+	d.releaseHeld()
 	return nil
+}
+
+// releaseHeld ends the leases of the records still waiting in memory (never
+// attempted: every attempt's outcome is recorded by now), so another
+// replica, or this process's next start, sends them without waiting for the
+// leases to run out.
+func (d *Dispatcher) releaseHeld() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.setLeases(ctx, time.Time{}); err != nil {
+		d.log.Warn("release notification leases at shutdown; they end on their own", "err", err)
+	}
 }
 
 // sweeper claims due records: scheduled retries, grouped notifications
@@ -312,22 +325,31 @@ func (d *Dispatcher) renewer(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		var ids []int64
-		for _, w := range d.workers {
-			ids = append(ids, w.heldIDs()...)
-		}
-		// Chunks keep each statement under the database's parameter limit.
-		for len(ids) > 0 {
-			n := min(len(ids), 1000)
-			err := d.st.NotificationExtendLease(ctx, &store.NotificationExtendLeaseParams{
-				IDs: ids[:n], Owner: d.owner, LeaseUntil: d.now().Add(d.leaseFor),
-			})
-			if err != nil && ctx.Err() == nil {
-				d.log.Error("extend notification leases", "err", err, "count", n)
-			}
-			ids = ids[n:]
+		if err := d.setLeases(ctx, d.now().Add(d.leaseFor)); err != nil && ctx.Err() == nil {
+			d.log.Error("extend notification leases", "err", err)
 		}
 	}
+}
+
+// setLeases moves the leases of the records held in memory to until (the
+// zero time ends them).
+func (d *Dispatcher) setLeases(ctx context.Context, until time.Time) error {
+	var ids []int64
+	for _, w := range d.workers {
+		ids = append(ids, w.heldIDs()...)
+	}
+	// Chunks keep each statement under the database's parameter limit.
+	for len(ids) > 0 {
+		n := min(len(ids), 1000)
+		err := d.st.NotificationExtendLease(ctx, &store.NotificationExtendLeaseParams{
+			IDs: ids[:n], Owner: d.owner, LeaseUntil: until,
+		})
+		if err != nil {
+			return fmt.Errorf("%d records: %w", len(ids), err)
+		}
+		ids = ids[n:]
+	}
+	return nil
 }
 
 // unknownChannel fails (or fails over) a record whose channel is not

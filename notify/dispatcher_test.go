@@ -427,3 +427,34 @@ func TestDispatcher_OneAlertInOrder(t *testing.T) {
 	require.Equal(t, notify.EventResolved, got[1].Event)
 	require.Equal(t, "thread-o1", got[1].Thread, "the resolution threads to the first send")
 }
+
+// Records claimed but never attempted when the dispatcher stops (held back
+// by a rate limit here) are released at once, not left leased until their
+// leases end.
+func TestDispatcher_StopReleasesHeldLeases(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder(nil)
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
+	require.NoError(t, err)
+	defer st.Close()
+	d, err := notify.NewDispatcher(notify.DispatcherOptions{Store: st, Owner: "me", BreakerFailures: 1000,
+		Channels: []notify.ChannelConfig{{Name: "ops", Channel: rec, RateLimit: 0.001, Burst: 1}}})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = d.Run(ctx); close(done) }()
+	b := &bundle{st: st, disp: d}
+	for i := range 3 {
+		b.enqueue(t, fmt.Sprintf("h%d", i), 1, alert.High, notify.EventActive, nil, "ops")
+	}
+	rec.wait(t, 1)
+	cancel()
+	<-done
+
+	queued, err := st.NotificationList(context.Background(), &store.NotificationListParams{States: []store.NotificationState{store.NotificationQueued}})
+	require.NoError(t, err)
+	require.Len(t, queued, 2, "the rate limit let one through")
+	for _, n := range queued {
+		require.True(t, n.LockedUntil.IsZero(), "record %d is still leased until %s", n.ID, n.LockedUntil)
+	}
+}

@@ -196,6 +196,14 @@ func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
 		// the lead: they were already sent or will be with it.
 		p.Results = append(p.Results, r.res)
 		extra = append(extra, r.extra...)
+		// Out of memory before the outcome is written: once it is, a
+		// retry is claimable, and a sweep that claimed it while it was
+		// still held would have dropped it (push skips held records),
+		// leaving it leased and unsent until the lease ran out. The lease
+		// taken with the record outlasts this write.
+		if w := d.workers[r.rec.Channel]; w != nil {
+			w.release(r.rec.ID)
+		}
 	}
 	var failovers []*store.Notification
 	var err error
@@ -210,11 +218,6 @@ func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
 	if err != nil {
 		// The records stay leased; when the lease expires they are sent
 		// again (at least once, same idempotency key).
-		for _, r := range batch {
-			if w := d.workers[r.rec.Channel]; w != nil {
-				w.release(r.rec.ID)
-			}
-		}
 		return
 	}
 	if len(extra) > 0 {
@@ -223,9 +226,6 @@ func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
 		}
 	}
 	for _, r := range batch {
-		if w := d.workers[r.rec.Channel]; w != nil {
-			w.release(r.rec.ID)
-		}
 		d.metrics.outcome(r.rec.Channel, string(r.res.Delivery.Outcome))
 		if r.res.State == store.NotificationQueued && !r.res.NextAttemptAt.IsZero() {
 			d.kickSweep(r.res.NextAttemptAt)

@@ -291,8 +291,8 @@ func (w *worker) loop(ctx, sendCtx context.Context) {
 			}
 		}
 		if ctx.Err() != nil {
-			// Shutting down: leave it queued; the lease expires or the
-			// next start releases it.
+			// Shutting down: leave it queued and held; Run releases the
+			// leases of held records once every outcome is recorded.
 			return
 		}
 		w.send(ctx, sendCtx, recs)
@@ -320,9 +320,8 @@ func (w *worker) send(ctx, sendCtx context.Context, recs []*store.Notification) 
 	if w.limiter != nil {
 		start := time.Now()
 		if err := w.limiter.Wait(ctx); err != nil {
-			for _, r := range recs {
-				w.release(r.ID)
-			}
+			// Shutting down: the records stay held, and Run releases
+			// their leases once every outcome is recorded.
 			return
 		}
 		held = time.Since(start)
