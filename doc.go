@@ -20,4 +20,15 @@
 // accepts as a *config.Config; options that exist only in Go (providers,
 // custom channels, logger, clock, Prometheus registerer) are functional
 // options.
+//
+// # Replicas
+//
+// Engines whose store is PostgreSQL (server.database_url, or WithStore with a
+// store/postgres store) form a replica set with every other engine on the
+// same database and schema. One leads: it evaluates rules and changes
+// alerts. Every one delivers. Run makes a first attempt to lead before Ready
+// closes, so a lone engine leads from the start; the others follow, forward
+// their HTTP API to the leader, and take over when it goes. On a follower,
+// Manager calls that change alerts or silences and Evaluate fail with
+// store.ErrNotLeader; Leading tells which role an engine has now.
 package klaxon
