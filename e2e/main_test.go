@@ -60,13 +60,22 @@ func klaxonBinary(t *testing.T) string {
 // address and data dir are added here) and runs `klaxon serve` on it.
 func startProcess(t *testing.T, yaml string) *klaxontest.Process {
 	t.Helper()
+	return startServe(t, func(addr, dir string) string {
+		return fmt.Sprintf("server:\n  listen: %q\n  data_dir: %q\n  resolve_timeout: 1h\n", addr, filepath.Join(dir, "data"))
+	}, yaml)
+}
+
+// startServe runs `klaxon serve` on a free loopback address with the server
+// section head(addr, a temporary directory) followed by yaml, until the test
+// ends.
+func startServe(t *testing.T, head func(addr, dir string) string, yaml string) *klaxontest.Process {
+	t.Helper()
 	bin := klaxonBinary(t)
 	dir := t.TempDir()
 	addr, err := klaxontest.FreeAddr()
 	require.NoError(t, err)
-	head := fmt.Sprintf("server:\n  listen: %q\n  data_dir: %q\n  resolve_timeout: 1h\n", addr, filepath.Join(dir, "data"))
 	cfg := filepath.Join(dir, "klaxon.yml")
-	require.NoError(t, os.WriteFile(cfg, []byte(head+yaml), 0o600))
+	require.NoError(t, os.WriteFile(cfg, []byte(head(addr, dir)+yaml), 0o600))
 	p, err := klaxontest.StartProcess(t.Context(), klaxontest.ProcessConfig{Bin: bin, ConfigFile: cfg, Addr: addr})
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -74,7 +83,7 @@ func startProcess(t *testing.T, yaml string) *klaxontest.Process {
 		defer cancel()
 		_ = p.Stop(ctx)
 		if t.Failed() {
-			t.Logf("klaxon output:\n%s", p.Log())
+			t.Logf("klaxon %s output:\n%s", addr, p.Log())
 		}
 	})
 	return p

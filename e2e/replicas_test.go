@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -51,24 +50,9 @@ func freshDatabase(t *testing.T) string {
 // startReplicaProcess runs `klaxon serve` on the shared database.
 func startReplicaProcess(t *testing.T, dbURL, yaml string) *klaxontest.Process {
 	t.Helper()
-	bin := klaxonBinary(t)
-	dir := t.TempDir()
-	addr, err := klaxontest.FreeAddr()
-	require.NoError(t, err)
-	head := fmt.Sprintf("server:\n  listen: %q\n  database_url: %q\n  resolve_timeout: 1h\n", addr, dbURL)
-	cfg := filepath.Join(dir, "klaxon.yml")
-	require.NoError(t, os.WriteFile(cfg, []byte(head+yaml), 0o600))
-	p, err := klaxontest.StartProcess(t.Context(), klaxontest.ProcessConfig{Bin: bin, ConfigFile: cfg, Addr: addr})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = p.Stop(ctx)
-		if t.Failed() {
-			t.Logf("klaxon %s output:\n%s", addr, p.Log())
-		}
-	})
-	return p
+	return startServe(t, func(addr, _ string) string {
+		return fmt.Sprintf("server:\n  listen: %q\n  database_url: %q\n  resolve_timeout: 1h\n", addr, dbURL)
+	}, yaml)
 }
 
 // leads reads klaxon_leader from a replica's /metrics.
