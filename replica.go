@@ -52,6 +52,9 @@ func (e *Engine) Leading() bool { return e.leading.Load() }
 // SQLite does. It returns the term, or nil when another replica leads or
 // the attempt failed (campaign retries).
 func (e *Engine) firstTry(ctx context.Context) store.Term {
+	// Followers forward the API here: a loopback address only works for
+	// replicas on one machine (server.advertise_url sets another).
+	e.log.Info("replica of a set sharing the database", "replica", e.owner, "advertise_url", e.advertiseURL())
 	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	term, err := e.lead.TryLead(tctx, e.self())
