@@ -257,12 +257,20 @@ func (e *Engine) Run(ctx context.Context) error {
 		}()
 		e.log.Info("klaxon listening", "addr", e.addr)
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := e.disp.Run(ctx); err != nil {
+	// The dispatcher stops last: records the lifecycle writes while it
+	// stops still reach a running dispatcher, whose shutdown then hands
+	// back the leases of what it could not send (notify.Dispatcher.Run).
+	dctx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopDispatch()
+	var dwg, wg sync.WaitGroup
+	dwg.Go(func() {
+		if err := e.disp.Run(dctx); err != nil {
 			e.log.Error("dispatcher stopped", "err", err)
 		}
 	})
+	// Every replica drains its channel-health events; only a leader raises
+	// self-alerts from them.
+	wg.Go(func() { e.selfAlertLoop(ctx) })
 	if e.lead != nil {
 		term := e.firstTry(ctx)
 		wg.Go(func() { e.campaign(ctx, term) })
@@ -277,6 +285,8 @@ func (e *Engine) Run(ctx context.Context) error {
 		cancel()
 	}
 	wg.Wait()
+	stopDispatch()
+	dwg.Wait()
 	e.closeStore()
 	return nil
 }
@@ -408,7 +418,6 @@ func trimSlash(s string) string {
 func (e *Engine) runLifecycle(ctx context.Context, wg *sync.WaitGroup) {
 	wg.Go(func() { e.evalLoop(ctx) })
 	wg.Go(func() { e.tickLoop(ctx) })
-	wg.Go(func() { e.selfAlertLoop(ctx) })
 }
 
 // alertsCollector exports klaxon_alerts{state} from the lifecycle, and

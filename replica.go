@@ -54,19 +54,23 @@ func (e *Engine) Leading() bool { return e.leading.Load() }
 func (e *Engine) firstTry(ctx context.Context) store.Term {
 	// Followers forward the API here: a loopback address only works for
 	// replicas on one machine (server.advertise_url sets another).
-	e.log.Info("replica of a set sharing the database", "replica", e.owner, "advertise_url", e.advertiseURL())
+	e.log.Info("replica of a set sharing the database", "replica", e.owner, "advertise_url", redactURL(e.advertiseURL()))
 	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	term, err := e.lead.TryLead(tctx, e.self())
 	if err != nil {
-		e.log.Warn("take the lead", "err", err)
+		if ctx.Err() == nil {
+			e.log.Warn("take the lead", "err", err)
+		}
 		return nil
 	}
 	if term == nil {
 		return nil
 	}
 	if err := e.startTerm(ctx, term); err != nil {
-		e.log.Error("take the lead", "err", err)
+		if ctx.Err() == nil {
+			e.log.Error("take the lead", "err", err)
+		}
 		return nil
 	}
 	return term
@@ -98,6 +102,9 @@ func (e *Engine) campaign(ctx context.Context, term store.Term) {
 			continue
 		}
 		if err := e.startTerm(ctx, t); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
 			e.log.Error("take the lead", "err", err)
 			select {
 			case <-ctx.Done():
@@ -126,6 +133,13 @@ func (e *Engine) startTerm(ctx context.Context, term store.Term) error {
 	}
 	e.leading.Store(true)
 	e.log.Info("leading: evaluating rules and running the alert lifecycle", "replica", e.owner)
+	// Self-alerts about channels follow this replica's view of them now:
+	// raised for channels failing here, resolved for healthy ones.
+	for _, h := range e.disp.Health() {
+		if err := e.selfAlert(ctx, h); err != nil && ctx.Err() == nil {
+			e.log.Error("raise self-alert", "channel", h.Name, "err", err)
+		}
+	}
 	return nil
 }
 
@@ -141,9 +155,10 @@ func (e *Engine) leadTerm(ctx context.Context, term store.Term) {
 		e.log.Warn("lost the lead: following", "replica", e.owner)
 	case <-ctx.Done():
 	}
-	// Writes stop first; the loops then end at their next step.
-	e.manager.Follow()
+	// Writes stop first (the API forwards from now on, and the manager
+	// refuses what was already under way); the loops end at their next step.
 	e.leading.Store(false)
+	e.manager.Follow()
 	cancel()
 	wg.Wait()
 }
@@ -174,8 +189,11 @@ func (e *Engine) handler() http.Handler {
 	if e.lead == nil {
 		return e.api
 	}
-	f := &forwarder{e: e, transport: http.DefaultTransport.(*http.Transport).Clone()}
-	return f
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// A leader that accepts the connection but never answers frees the
+	// follower's request after this; the API's slowest call is far shorter.
+	tr.ResponseHeaderTimeout = time.Minute
+	return &forwarder{e: e, transport: tr}
 }
 
 // forwarder serves requests the leader must answer (everything but this
@@ -184,6 +202,31 @@ func (e *Engine) handler() http.Handler {
 type forwarder struct {
 	e         *Engine
 	transport http.RoundTripper
+
+	// mu guards the leader last read and when.
+	mu     sync.Mutex
+	leader store.Replica
+	readAt time.Time
+}
+
+// leaderFresh is how long a follower trusts the leader it read: a request
+// burst costs one query, and a takeover is seen within this.
+const leaderFresh = 500 * time.Millisecond
+
+// current returns the leading replica, read again when the last read is
+// older than leaderFresh.
+func (f *forwarder) current(ctx context.Context) (store.Replica, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.readAt.IsZero() && time.Since(f.readAt) < leaderFresh {
+		return f.leader, nil
+	}
+	r, err := f.e.lead.Leader(ctx)
+	if err != nil {
+		return r, err
+	}
+	f.leader, f.readAt = r, time.Now()
+	return r, nil
 }
 
 // local reports whether a path is answered by every replica itself.
@@ -205,7 +248,7 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		unavailable(w, "this replica is not the leader either (forwarded by another replica); the lead is changing, retry")
 		return
 	}
-	leader, err := e.lead.Leader(r.Context())
+	leader, err := f.current(r.Context())
 	switch {
 	case errors.Is(err, store.ErrNotFound) || (err == nil && leader.ID == e.owner):
 		unavailable(w, "no replica leads yet; retry")
@@ -236,6 +279,15 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		},
 	}
 	p.ServeHTTP(w, r)
+}
+
+// redactURL hides user info in a URL for logs.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	return u.Redacted()
 }
 
 // unavailable answers 503 in the API's error shape, with a hint to retry.

@@ -23,10 +23,22 @@ func (e *Engine) selfAlertLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case h := <-e.selfq:
+			if !e.leading.Load() {
+				// A follower only logs: the leader raises self-alerts from
+				// its own channel health, and a new leader reconciles
+				// them with its view when it takes over (replica.go).
+				if !h.Healthy {
+					e.log.Warn("channel is failing on this follower", "channel", h.Name, "circuit", h.Circuit, "last_error", h.LastError)
+				}
+				continue
+			}
 			if err := e.selfAlert(ctx, h); err != nil && ctx.Err() == nil {
 				e.log.Error("raise self-alert", "channel", h.Name, "err", err)
 			}
 		case f := <-e.tmpl.q:
+			if !e.leading.Load() {
+				continue // templates render in the leader's lifecycle only
+			}
 			if err := e.raiseTemplateFailed(ctx, f); err != nil && ctx.Err() == nil {
 				e.log.Error("raise self-alert", "template", f.name, "err", err)
 			}

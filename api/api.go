@@ -173,7 +173,8 @@ func writeError(w http.ResponseWriter, code int, msg, field string) {
 }
 
 // fail maps an error to its status: field errors 400, not found 404,
-// invalid transitions 409, anything else 500 (logged, not echoed).
+// invalid transitions 409, a replica that stopped leading 503, anything
+// else 500 (logged, not echoed).
 func (s *Server) fail(w http.ResponseWriter, err error) {
 	var fe *fieldError
 	var mbe *http.MaxBytesError
@@ -186,6 +187,11 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusNotFound, err.Error(), "id")
 	case errors.Is(err, lifecycle.ErrInvalidTransition):
 		writeError(w, http.StatusConflict, err.Error(), "state")
+	case errors.Is(err, store.ErrNotLeader):
+		// The lead is changing hands (replicas on PostgreSQL): nothing was
+		// written, and the same call succeeds on the new leader.
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "this replica just stopped leading; retry", "")
 	default:
 		s.log.Error("api request failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "internal error: "+err.Error(), "")

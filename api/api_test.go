@@ -283,3 +283,22 @@ func TestAPI_DashboardEscapes(t *testing.T) {
 	require.NotContains(t, res["body"], "<script>alert(1)</script>")
 	require.Contains(t, res["body"], "&lt;script&gt;")
 }
+
+// A write on a replica that just stopped leading answers 503 with
+// Retry-After: nothing was written, and the call succeeds once retried on
+// the leader.
+func TestAPI_NotLeaderIs503(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "")
+	b.m.Follow()
+	req, err := http.NewRequest("POST", b.srv.URL+"/api/v1/alerts", strings.NewReader(`[{"labels": {"alertname": "x"}}]`))
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	require.Equal(t, "1", resp.Header.Get("Retry-After"))
+	var body map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	require.Contains(t, body["error"], "stopped leading")
+}

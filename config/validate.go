@@ -118,8 +118,13 @@ func (v *validator) server() {
 	}
 	if s.AdvertiseURL != "" {
 		u, err := url.Parse(s.AdvertiseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			v.add("server.advertise_url", "invalid URL %q (want http:// or https:// and a host)", s.AdvertiseURL)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			v.add("server.advertise_url", "invalid URL (want http:// or https:// and a host)")
+		case u.User != nil:
+			// Followers send the client's own Authorization header; a
+			// password here would only end up in the database and logs.
+			v.add("server.advertise_url", "must not contain user info (%s): replicas forward the client's credentials", u.Redacted())
 		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 const (
 	pingEvery   = time.Second
 	pingTimeout = 3 * time.Second
+	lockWait    = "10s"
 )
 
 var _ store.Leadership = (*Store)(nil)
@@ -46,20 +47,22 @@ func (s *Store) TryLead(ctx context.Context, self store.Replica) (store.Term, er
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	// The server must notice a leader that vanished (a cut network, a
-	// powered-off machine) to free the lock: its TCP keepalives and user
-	// timeout for this session drop a silent peer in about 10 s instead of
-	// the operating system's default of hours. Each is best effort (older
-	// servers lack tcp_user_timeout; a Unix socket has none of them).
-	for _, set := range []string{"SET tcp_keepalives_idle = 5", "SET tcp_keepalives_interval = 2",
-		"SET tcp_keepalives_count = 3", "SET tcp_user_timeout = 10000"} {
-		_, _ = conn.Exec(ctx, set)
-	}
+	// powered-off machine) to free the lock: sessionSettings' keepalives
+	// drop a silent peer in about 10 s instead of hours. A takeover that
+	// waits for the leader row longer than lockWait gives the lock back
+	// and is tried again.
+	_ = sessionSettings(ctx, conn)
+	_, _ = conn.Exec(ctx, "SET lock_timeout = '"+lockWait+"'")
 	term, err := takeLead(ctx, conn, key, self)
 	if err != nil || term == 0 {
 		_ = conn.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	return s.startTerm(conn, key, term), nil
+	t, err := s.startTerm(conn, key, term)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // takeLead takes the lock when free and writes the leader row; term 0
@@ -93,8 +96,14 @@ type term struct {
 func (t *term) Lost() <-chan struct{} { return t.lost }
 func (t *term) Resign()               { t.once.Do(func() { close(t.resign) }) }
 
-func (s *Store) startTerm(conn *pgx.Conn, key, n int64) *term {
+func (s *Store) startTerm(conn *pgx.Conn, key, n int64) (*term, error) {
 	t := &term{lost: make(chan struct{}), resign: make(chan struct{})}
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		_ = conn.Close(context.Background())
+		return nil, errors.New("store closed")
+	}
 	s.term.Store(n)
 	s.wg.Go(func() {
 		defer close(t.lost)
@@ -122,7 +131,7 @@ func (s *Store) startTerm(conn *pgx.Conn, key, n int64) *term {
 		_, _ = conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, key)
 		_ = conn.Close(uctx)
 	})
-	return t
+	return t, nil
 }
 
 // Leader implements store.Leadership.
@@ -136,6 +145,25 @@ func (s *Store) Leader(ctx context.Context) (store.Replica, error) {
 		return r, fmt.Errorf("read leader: %w", err)
 	}
 	return r, nil
+}
+
+// fence fails with store.ErrNotLeader unless this store's term is the
+// current one (no check before it ever led), and holds the leader row for
+// the rest of tx, so a takeover waits for tx.
+func (s *Store) fence(ctx context.Context, tx pgx.Tx) error {
+	term := s.term.Load()
+	if term == 0 {
+		return nil
+	}
+	var got int64
+	err := tx.QueryRow(ctx, fenceQuery).Scan(&got)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows), err == nil && got != term:
+		return store.ErrNotLeader
+	case err != nil:
+		return fmt.Errorf("read leader term: %w", err)
+	}
+	return nil
 }
 
 // fenceQuery starts a fenced Apply: it locks the leader row for the

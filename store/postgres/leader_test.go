@@ -116,7 +116,8 @@ func TestTryLead_LostSessionEndsTheTerm(t *testing.T) {
 }
 
 // A leader that has not noticed a takeover yet (its ping has not failed)
-// still cannot write: Apply checks the term in the database.
+// still cannot write: Apply and SilenceUpsert check the term in the
+// database.
 func TestApply_FencedByANewerTerm(t *testing.T) {
 	rs, schema := openReplicas(t, 1)
 	a := rs[0]
@@ -136,4 +137,45 @@ func TestApply_FencedByANewerTerm(t *testing.T) {
 	require.ErrorIs(t, applyOne(t, a, "after"), store.ErrNotLeader)
 	_, err = a.AlertGet(ctx, &store.AlertGetParams{IDOrFingerprint: "after"})
 	require.ErrorIs(t, err, store.ErrNotFound)
+	sil := &store.Silence{ID: "s1", Matchers: alert.Matchers{{Name: "host", Op: "=", Value: "db1"}},
+		StartsAt: storetest.T0, EndsAt: storetest.T0.Add(time.Hour), CreatedAt: storetest.T0, UpdatedAt: storetest.T0}
+	require.ErrorIs(t, a.SilenceUpsert(ctx, sil), store.ErrNotLeader, "a deposed leader wrote a silence")
+	_, err = a.SilenceGet(ctx, "s1")
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+// A transaction left open on the leader row (a leader that vanished before
+// its COMMIT) does not stall a takeover for good: the attempt gives up after
+// its lock timeout and frees the lock, and the next one succeeds once the
+// row is free.
+func TestTryLead_AbandonedTransactionDoesNotStall(t *testing.T) {
+	t.Parallel()
+	rs, schema := openReplicas(t, 2)
+	a, b := rs[0], rs[1]
+	ctx := t.Context()
+	ta, err := a.TryLead(ctx, store.Replica{ID: "a"})
+	require.NoError(t, err)
+	require.NotNil(t, ta)
+	ta.Resign()
+	<-ta.Lost()
+
+	conn, err := pgx.Connect(ctx, testURL(t))
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, `SELECT term FROM `+pgx.Identifier{schema, "leader"}.Sanitize()+` WHERE id = 1 FOR SHARE`)
+	require.NoError(t, err)
+
+	start := time.Now()
+	tb, err := b.TryLead(ctx, store.Replica{ID: "b"})
+	require.Error(t, err, "the takeover went through a held row lock")
+	require.Nil(t, tb)
+	require.Less(t, time.Since(start), time.Minute)
+
+	require.NoError(t, tx.Rollback(ctx))
+	tb, err = b.TryLead(ctx, store.Replica{ID: "b"})
+	require.NoError(t, err)
+	require.NotNil(t, tb, "the failed attempt kept the lock")
+	tb.Resign()
 }

@@ -58,6 +58,10 @@ type Store struct {
 	// never campaigned (no fence), -1 once its term ended (leader.go).
 	term atomic.Int64
 
+	// closeMu guards closed, so no goroutine joins wg once Close waits.
+	closeMu sync.Mutex
+	closed  bool
+
 	// ctx lives from Open to Close; Listen's goroutines stop with it.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -86,6 +90,7 @@ func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
 		cfg.ConnConfig.RuntimeParams["search_path"] = o.Schema
 		channel += "_" + o.Schema
 	}
+	cfg.AfterConnect = sessionSettings
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %s", scrub.Scrub(err.Error()))
@@ -104,8 +109,28 @@ func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
 	return &Store{pool: pool, cfg: cfg.ConnConfig, channel: channel, ctx: lctx, cancel: cancel}, nil
 }
 
+// sessionSettings bound what a vanished klaxon leaves behind on the server.
+// A transaction abandoned half way (the process or its network gone before
+// COMMIT) would otherwise hold its row locks until the operating system's
+// keepalive gives up, hours later; the leader row among them, which a new
+// leader's takeover must update. Each is best effort: older servers lack
+// some, and a Unix socket has no TCP settings.
+func sessionSettings(ctx context.Context, conn *pgx.Conn) error {
+	for _, set := range []string{
+		"SET idle_in_transaction_session_timeout = '30s'",
+		"SET tcp_keepalives_idle = 5", "SET tcp_keepalives_interval = 2", "SET tcp_keepalives_count = 3",
+		"SET tcp_user_timeout = 10000",
+	} {
+		_, _ = conn.Exec(ctx, set)
+	}
+	return nil
+}
+
 // Close stops Listen's goroutines and closes the pool.
 func (s *Store) Close() error {
+	s.closeMu.Lock()
+	s.closed = true
+	s.closeMu.Unlock()
 	s.cancel()
 	s.wg.Wait()
 	s.pool.Close()

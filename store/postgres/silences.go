@@ -20,14 +20,22 @@ func (s *Store) SilenceUpsert(ctx context.Context, sil *store.Silence) error {
 	if err != nil {
 		return fmt.Errorf("upsert silence %s: encode matchers: %w", sil.ID, err)
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO silences (`+silenceColumns+`)
+	// Fenced like Apply: the leader keeps silences in memory, so one a
+	// deposed leader wrote would be in the table but not in force.
+	err = s.write(ctx, func(tx pgx.Tx) error {
+		if err := s.fence(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO silences (`+silenceColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (id) DO UPDATE SET matchers = excluded.matchers,
 			starts_at = excluded.starts_at, ends_at = excluded.ends_at,
 			created_by = excluded.created_by, comment = excluded.comment,
 			created_at = excluded.created_at, updated_at = excluded.updated_at`,
-		sil.ID, matchers, nanos(sil.StartsAt), nanos(sil.EndsAt), sil.CreatedBy, sil.Comment,
-		nanos(sil.CreatedAt), nanos(sil.UpdatedAt))
+			sil.ID, matchers, nanos(sil.StartsAt), nanos(sil.EndsAt), sil.CreatedBy, sil.Comment,
+			nanos(sil.CreatedAt), nanos(sil.UpdatedAt))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("upsert silence %s: %w", sil.ID, err)
 	}
