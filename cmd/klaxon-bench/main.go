@@ -81,7 +81,7 @@ func (o *options) logf(format string, args ...any) {
 func parseFlags(args []string) (*options, error) {
 	o := &options{log: os.Stderr}
 	fs := flag.NewFlagSet("klaxon-bench", flag.ContinueOnError)
-	fs.StringVar(&o.mode, "mode", "perf", "perf | flaky | kill | retry-after | all")
+	fs.StringVar(&o.mode, "mode", "perf", "perf | flaky | kill | retry-after | replicas (two replicas on PostgreSQL, the leader killed) | all")
 	fs.IntVar(&o.runs, "runs", 1, "perf runs; medians are printed")
 	fs.IntVar(&o.latencyN, "n", 1000, "alerts posted one at a time for latency")
 	fs.IntVar(&o.warmup, "warmup", 50, "unmeasured alerts posted one at a time first")
@@ -101,7 +101,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.notifications, "notifications", 10000, "notifications of the flaky and kill modes")
 	fs.Float64Var(&o.failRate, "fail-rate", 0.3, "fraction of receiver calls that fail in -mode flaky")
 	fs.DurationVar(&o.attemptTimeout, "attempt-timeout", 200*time.Millisecond, "the channel's retry.timeout in the chaos modes (held calls outlast it)")
-	fs.IntVar(&o.kills, "kills", 5, "SIGKILLs in -mode kill")
+	fs.IntVar(&o.kills, "kills", 5, "SIGKILLs in -mode kill and -mode replicas")
 	fs.DurationVar(&o.killMin, "kill-min", 200*time.Millisecond, "least time between a restart and the next kill")
 	fs.DurationVar(&o.killMax, "kill-max", 2*time.Second, "most time between a restart and the next kill")
 	fs.Float64Var(&o.killRate, "kill-rate", 1000, "alerts posted per second in -mode kill")
@@ -111,8 +111,10 @@ func parseFlags(args []string) (*options, error) {
 		return nil, err
 	}
 	switch {
-	case o.mode != "perf" && o.mode != "flaky" && o.mode != "kill" && o.mode != "retry-after" && o.mode != "all":
-		return nil, fmt.Errorf("-mode: %q is not perf, flaky, kill, retry-after or all", o.mode)
+	case o.mode != "perf" && o.mode != "flaky" && o.mode != "kill" && o.mode != "retry-after" && o.mode != "replicas" && o.mode != "all":
+		return nil, fmt.Errorf("-mode: %q is not perf, flaky, kill, retry-after, replicas or all", o.mode)
+	case o.mode == "replicas" && o.store != "postgres":
+		return nil, errors.New("-mode replicas needs -store postgres and -database-url (an empty database)")
 	case o.store != "sqlite" && o.store != "postgres":
 		return nil, fmt.Errorf("-store: %q is not sqlite or postgres", o.store)
 	case o.store == "postgres" && o.databaseURL == "":
@@ -198,10 +200,12 @@ func run(args []string, stdout io.Writer) int {
 		}
 	}
 	chaos := map[string]func(context.Context, *options) (chaosResult, error){
-		"flaky": runFlaky, "kill": runKill, "retry-after": runRetryAfter,
+		"flaky": runFlaky, "kill": runKill, "retry-after": runRetryAfter, "replicas": runReplicas,
 	}
-	for _, name := range []string{"flaky", "kill", "retry-after"} {
-		if (o.mode != name && o.mode != "all") || ctx.Err() != nil {
+	for _, name := range []string{"flaky", "kill", "retry-after", "replicas"} {
+		// -mode all runs the replica set only on PostgreSQL.
+		all := o.mode == "all" && (name != "replicas" || o.store == "postgres")
+		if (o.mode != name && !all) || ctx.Err() != nil {
 			continue
 		}
 		o.logf("mode %s", name)
