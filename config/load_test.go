@@ -199,6 +199,11 @@ func TestParse_Catches(t *testing.T) {
 		// A bad rule id.
 		{"bad rule id", "id: high_error_rate", "id: high error rate",
 			`klaxon.yml:10:9: rules[0].id: invalid rule id "high error rate" (use letters, digits, _ . -)`},
+		// A replica's advertised URL with a password in it.
+		{"advertise_url with user info", "  data_dir: ./klaxon-data", "  data_dir: ./klaxon-data\n  advertise_url: http://bob:hunter2@klaxon-1:9095",
+			`klaxon.yml:4:18: server.advertise_url: must not contain user info (http://bob:xxxxx@klaxon-1:9095): replicas forward the client's credentials`},
+		{"advertise_url not a URL", "  data_dir: ./klaxon-data", "  data_dir: ./klaxon-data\n  advertise_url: klaxon-1:9095",
+			`klaxon.yml:4:18: server.advertise_url: invalid URL (want http:// or https:// and a host)`},
 		// An unset variable.
 		{"unset variable", "./klaxon-data", "${KLAXON_DATA}",
 			`klaxon.yml:3:13: server.data_dir: environment variable KLAXON_DATA is not set (use ${KLAXON_DATA:-default} for a default)`},
