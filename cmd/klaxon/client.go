@@ -331,7 +331,16 @@ func (c *client) print(cmd *cobra.Command, raw []byte, header []string, rows [][
 	w := cmd.OutOrStdout()
 	switch c.output {
 	case "json":
-		_, err := w.Write(raw)
+		// The API answers compact JSON; people read it indented.
+		var b bytes.Buffer
+		if err := json.Indent(&b, raw, "", "  "); err != nil {
+			_, err = w.Write(raw)
+			return err
+		}
+		if b.Len() > 0 && b.Bytes()[b.Len()-1] != '\n' {
+			b.WriteByte('\n')
+		}
+		_, err := w.Write(b.Bytes())
 		return err
 	case "table", "":
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

@@ -156,9 +156,10 @@ func TestCLI_FireAndJSON(t *testing.T) {
 	out := b.mustRun(t, "fire", "--severity", "critical", "--summary", "Disk full on db1", "--label", "host=db1", "--label", "alertname=disk_full")
 	require.Contains(t, out, "FINGERPRINT")
 
-	// --output json prints the API's answer as is.
+	// --output json prints the API's answer, indented for people.
 	raw := b.mustRun(t, "alerts", "--output", "json")
 	require.True(t, json.Valid([]byte(raw)))
+	require.True(t, strings.HasPrefix(raw, "{\n  \"alerts\": ["), "not indented: %.60q", raw)
 	list := b.alertsJSON(t)
 	require.Len(t, list, 1)
 	require.Equal(t, "Disk full on db1", list[0]["summary"])

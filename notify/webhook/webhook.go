@@ -336,8 +336,12 @@ func (c *Channel) Send(ctx context.Context, n *notify.Notification) (notify.Rece
 	if fellBack {
 		detail += " (body_template failed; sent the default body)"
 	}
-	c.log.DebugContext(ctx, "webhook delivered", slog.String("webhook_id", id),
-		slog.Int("status", resp.StatusCode), slog.Int("attempt", n.Attempt))
+	// Guarded: the arguments would be built (and allocated) for every
+	// delivery even with debug logging off.
+	if c.log.Enabled(ctx, slog.LevelDebug) {
+		c.log.DebugContext(ctx, "webhook delivered", slog.String("webhook_id", id),
+			slog.Int("status", resp.StatusCode), slog.Int("attempt", n.Attempt))
+	}
 	return notify.Receipt{StatusCode: resp.StatusCode, Detail: detail}, nil
 }
 
