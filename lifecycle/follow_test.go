@@ -24,6 +24,7 @@ func TestManager_FollowAndLead(t *testing.T) {
 	labels := alert.Labels{"alertname": "disk_full", "host": "db1"}
 	_, err = follower.Push(ctx, []Pushed{{Labels: labels}})
 	require.ErrorIs(t, err, store.ErrNotLeader)
+	require.Empty(t, follower.Open(), "a follower holds no alerts")
 	_, err = follower.AddSilence(ctx, &store.Silence{Matchers: alert.Matchers{{Name: "host", Op: "=", Value: "db1"}},
 		EndsAt: leader.clock.now().Add(time.Hour)})
 	require.ErrorIs(t, err, store.ErrNotLeader)
@@ -33,6 +34,9 @@ func TestManager_FollowAndLead(t *testing.T) {
 	leader.m.Follow()
 	_, err = leader.m.Acknowledge(ctx, res[0].ID, "ann", "")
 	require.ErrorIs(t, err, store.ErrNotLeader, "a leader that stepped down still wrote")
+
+	_, err = follower.Acknowledge(ctx, res[0].ID, "bob", "")
+	require.ErrorIs(t, err, store.ErrNotLeader, "an alert the follower does not hold")
 
 	require.NoError(t, follower.Lead(ctx))
 	got, err := follower.Acknowledge(ctx, res[0].ID, "bob", "mine now")

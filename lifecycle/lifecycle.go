@@ -64,8 +64,8 @@ type Options struct {
 	// store; defaults 168h and 10000.
 	HistoryRetention time.Duration
 	HistoryKeep      int
-	// Follower starts the manager as a follower of a replica set: it writes
-	// nothing (store.ErrNotLeader) until Lead.
+	// Follower starts the manager as a follower of a replica set: it loads
+	// nothing and writes nothing (store.ErrNotLeader) until Lead.
 	Follower bool
 }
 
@@ -125,7 +125,8 @@ type entry struct {
 	explicit []string
 }
 
-// New builds a Manager and loads open alerts and silences from the store.
+// New builds a Manager and loads open alerts and silences from the store
+// (a follower's are loaded by Lead).
 func New(ctx context.Context, o Options) (*Manager, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
@@ -168,8 +169,12 @@ func New(ctx context.Context, o Options) (*Manager, error) {
 	if m.keep <= 0 {
 		m.keep = 10000
 	}
-	if err := m.load(ctx); err != nil {
-		return nil, err
+	// A follower holds nothing: its view would be stale, and Lead loads
+	// the current one.
+	if !m.follower {
+		if err := m.load(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }
@@ -190,7 +195,8 @@ func (m *Manager) Lead(ctx context.Context) error {
 }
 
 // Follow stops a leader writing: another replica leads (or may, now that
-// this one lost the lead). Changes fail with store.ErrNotLeader until Lead.
+// this one lost the lead). Changes fail with store.ErrNotLeader until Lead,
+// which loads the open alerts afresh.
 func (m *Manager) Follow() {
 	m.mu.Lock()
 	m.follower = true

@@ -39,6 +39,9 @@ func (m *Manager) Get(ctx context.Context, idOrFP string) (*alert.Alert, error) 
 func (m *Manager) Acknowledge(ctx context.Context, idOrFP, who, comment string) (*alert.Alert, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.writable(); err != nil {
+		return nil, err
+	}
 	e := m.findOpen(idOrFP)
 	if e == nil {
 		return nil, m.notOpen(ctx, idOrFP)
@@ -71,6 +74,9 @@ func (m *Manager) Acknowledge(ctx context.Context, idOrFP, who, comment string) 
 func (m *Manager) Resolve(ctx context.Context, idOrFP, who, comment string) (*alert.Alert, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.writable(); err != nil {
+		return nil, err
+	}
 	e := m.findOpen(idOrFP)
 	if e == nil {
 		return nil, m.notOpen(ctx, idOrFP)
