@@ -22,6 +22,7 @@ import (
 	"github.com/klaxonhq/klaxon/internal/version"
 	"github.com/klaxonhq/klaxon/lifecycle"
 	"github.com/klaxonhq/klaxon/metric"
+	"github.com/klaxonhq/klaxon/metric/scrape"
 	"github.com/klaxonhq/klaxon/notify"
 	"github.com/klaxonhq/klaxon/rule"
 	"github.com/klaxonhq/klaxon/store"
@@ -48,6 +49,7 @@ type Engine struct {
 	interval time.Duration
 	evalDur  prometheus.Histogram
 	tmpl     *templateGuard
+	scrapers []*scrape.Scraper
 	// owner names this process: the dispatcher's lease owner and, in a
 	// replica set, the replica.
 	owner string
@@ -104,6 +106,15 @@ func New(opts ...Option) (*Engine, error) {
 		if err := e.metrics.RegisterProvider(p.name, p.p); err != nil {
 			return nil, fmt.Errorf("provider %q: %w", p.name, err)
 		}
+	}
+	for i, t := range s.scrapes {
+		// Read as often as rules look, unless told otherwise.
+		t.Interval = cmp.Or(t.Interval, e.interval)
+		sc, err := scrape.New(t, e.metrics, nil, e.log)
+		if err != nil {
+			return nil, fmt.Errorf("scrape[%d]: %w", i, err)
+		}
+		e.scrapers = append(e.scrapers, sc)
 	}
 	rules, err := compileRules(s.rules)
 	if err != nil {
@@ -271,6 +282,10 @@ func (e *Engine) Run(ctx context.Context) error {
 	// Every replica drains its channel-health events; only a leader raises
 	// self-alerts from them.
 	wg.Go(func() { e.selfAlertLoop(ctx) })
+	// Every replica scrapes, so one that takes the lead has its windows.
+	for _, sc := range e.scrapers {
+		wg.Go(func() { sc.Run(ctx) })
+	}
 	if e.lead != nil {
 		term := e.firstTry(ctx)
 		wg.Go(func() { e.campaign(ctx, term) })

@@ -9,6 +9,7 @@ import (
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/lifecycle"
 	"github.com/klaxonhq/klaxon/metric"
+	"github.com/klaxonhq/klaxon/metric/scrape"
 	"github.com/klaxonhq/klaxon/notify"
 	"github.com/klaxonhq/klaxon/secret"
 	"github.com/klaxonhq/klaxon/store"
@@ -30,18 +31,20 @@ type setup struct {
 	externalURL string
 	// advertiseURL: see WithAdvertiseURL.
 	advertiseURL string
-	interval     time.Duration
-	rules        []Rule
-	channels     []notify.ChannelConfig
-	routes       []*lifecycle.Route
-	providers    []namedProvider
-	logger       *slog.Logger
-	now          func() time.Time
-	registerer   prometheus.Registerer
-	gatherer     prometheus.Gatherer
-	runtime      bool
-	noDefault    bool
-	profiling    bool
+	// scrapes: see WithScrape.
+	scrapes    []scrape.Target
+	interval   time.Duration
+	rules      []Rule
+	channels   []notify.ChannelConfig
+	routes     []*lifecycle.Route
+	providers  []namedProvider
+	logger     *slog.Logger
+	now        func() time.Time
+	registerer prometheus.Registerer
+	gatherer   prometheus.Gatherer
+	runtime    bool
+	noDefault  bool
+	profiling  bool
 }
 
 type namedProvider struct {
@@ -174,6 +177,13 @@ func typeOf(ch notify.Channel) string {
 // leader); default http:// + the listen address.
 func WithAdvertiseURL(u string) Option {
 	return func(s *setup) error { s.advertiseURL = u; return nil }
+}
+
+// WithScrape reads Prometheus metrics pages into the metric registry, so
+// rules can use their metrics by name and labels (metric/scrape). A target
+// without an interval is read every evaluation interval.
+func WithScrape(targets ...scrape.Target) Option {
+	return func(s *setup) error { s.scrapes = append(s.scrapes, targets...); return nil }
 }
 
 // WithProfiling serves Go's runtime profiles at /debug/pprof/ on the API

@@ -10,6 +10,7 @@ import (
 	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/lifecycle"
+	"github.com/klaxonhq/klaxon/metric/scrape"
 	"github.com/klaxonhq/klaxon/rule"
 	ktemplate "github.com/klaxonhq/klaxon/template"
 )
@@ -121,6 +122,14 @@ func (s *setup) applyConfig() error {
 		})
 	}
 	s.rules = overrideRules(rules, s.rules)
+	var scrapes []scrape.Target
+	for _, t := range c.Scrape {
+		scrapes = append(scrapes, scrape.Target{
+			URL: t.URL, Interval: t.Interval, Timeout: t.Timeout, Labels: alert.Labels(t.Labels),
+			Metrics: t.Metrics, SampleLimit: t.SampleLimit, BearerToken: t.BearerToken,
+		})
+	}
+	s.scrapes = append(scrapes, s.scrapes...)
 	return errors.Join(errs...)
 }
 

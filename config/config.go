@@ -33,6 +33,29 @@ type Config struct {
 	Templates map[string]string `yaml:"templates"`
 	// History says how long resolved alerts are kept.
 	History History `yaml:"history"`
+	// Scrape lists Prometheus metrics pages whose metrics rules can use
+	// (metric/scrape). Default: none.
+	Scrape []*ScrapeTarget `yaml:"scrape"`
+}
+
+// ScrapeTarget is one Prometheus metrics page (the text format exporters
+// serve) read every Interval.
+type ScrapeTarget struct {
+	// URL of the page, http:// or https://; required.
+	URL string `yaml:"url"`
+	// Interval between reads; default evaluation_interval.
+	Interval time.Duration `yaml:"interval"`
+	// Timeout of one read; default 10s, and at most Interval.
+	Timeout time.Duration `yaml:"timeout"`
+	// Labels are added to every sample and to up (job, instance, ...);
+	// instance defaults to the URL's host:port.
+	Labels map[string]string `yaml:"labels"`
+	// Metrics, when set, keeps only these metric names; default: all.
+	Metrics []string `yaml:"metrics"`
+	// SampleLimit fails a read with more samples (up = 0); default 10000.
+	SampleLimit int `yaml:"sample_limit"`
+	// BearerToken is sent as Authorization: Bearer; a secret.
+	BearerToken secret.String `yaml:"bearer_token"`
 }
 
 // Server holds the daemon's listen address, storage and API settings.

@@ -101,7 +101,7 @@ func TestLoad(t *testing.T) {
 	path := filepath.Join(dir, "klaxon.yml")
 	require.NoError(t, os.WriteFile(path, []byte(minimalYAML+"bogus: 1\n"), 0o600))
 	_, err := Load(path, fakeOpts(nil))
-	require.EqualError(t, err, path+`:17:1: bogus: unknown key "bogus" (known: channels, evaluation_interval, history, routes, rules, server, templates)`)
+	require.EqualError(t, err, path+`:17:1: bogus: unknown key "bogus" (known: channels, evaluation_interval, history, routes, rules, scrape, server, templates)`)
 
 	_, err = Load(filepath.Join(dir, "missing.yml"), nil)
 	require.ErrorIs(t, err, os.ErrNotExist)
@@ -204,6 +204,17 @@ func TestParse_Catches(t *testing.T) {
 			`klaxon.yml:4:18: server.advertise_url: must not contain user info (http://bob:xxxxx@klaxon-1:9095): replicas forward the client's credentials`},
 		{"advertise_url not a URL", "  data_dir: ./klaxon-data", "  data_dir: ./klaxon-data\n  advertise_url: klaxon-1:9095",
 			`klaxon.yml:4:18: server.advertise_url: invalid URL (want http:// or https:// and a host)`},
+		// Scrape targets.
+		{"scrape without url", "routes:", "scrape:\n  - interval: 30s\nroutes:",
+			`klaxon.yml:16:5: scrape[0].url: required (the metrics page, e.g. http://127.0.0.1:9100/metrics)`},
+		{"scrape url with password", "routes:", "scrape:\n  - url: http://u:secretpw@h:9100/metrics\nroutes:",
+			`klaxon.yml:16:10: scrape[0].url: must not contain user info (http://u:xxxxx@h:9100/metrics): use bearer_token`},
+		{"scrape timeout over interval", "routes:", "scrape:\n  - url: http://h:9100/metrics\n    interval: 5s\n    timeout: 10s\nroutes:",
+			`klaxon.yml:18:14: scrape[0].timeout: 10s is longer than interval 5s`},
+		{"scrape bad label", "routes:", "scrape:\n  - url: http://h:9100/metrics\n    labels: {__job: x}\nroutes:",
+			`klaxon.yml:17:21: scrape[0].labels.__job: invalid label name "__job" (want [a-zA-Z_][a-zA-Z0-9_]*, not starting with __)`},
+		{"scrape unknown key", "routes:", "scrape:\n  - url: http://h:9100/metrics\n    intervall: 5s\nroutes:",
+			`klaxon.yml:17:5: scrape[0].intervall: unknown key "intervall" (did you mean interval?)`},
 		// An unset variable.
 		{"unset variable", "./klaxon-data", "${KLAXON_DATA}",
 			`klaxon.yml:3:13: server.data_dir: environment variable KLAXON_DATA is not set (use ${KLAXON_DATA:-default} for a default)`},

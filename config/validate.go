@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"text/template/parse"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -92,6 +93,46 @@ func (d *decoder) validate(c *Config, root *yaml.Node) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Templates)) {
 		v.template(join("templates", name), name, c.Templates[name])
+	}
+	for i, t := range c.Scrape {
+		v.scrape(index("scrape", i), t)
+	}
+}
+
+func (v *validator) scrape(path string, t *ScrapeTarget) {
+	if t == nil {
+		v.add(path, "empty scrape target (want url: and optional interval, timeout, labels, metrics)")
+		return
+	}
+	u, err := url.Parse(t.URL)
+	switch {
+	case t.URL == "":
+		v.add(path+".url", "required (the metrics page, e.g. http://127.0.0.1:9100/metrics)")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		v.add(path+".url", "invalid URL (want http:// or https:// and a host)")
+	case u.User != nil:
+		v.add(path+".url", "must not contain user info (%s): use bearer_token", u.Redacted())
+	}
+	if t.Interval != 0 && t.Interval < time.Second {
+		v.add(path+".interval", "must be at least 1s")
+	}
+	if t.Timeout < 0 {
+		v.add(path+".timeout", "must not be negative")
+	} else if t.Interval != 0 && t.Timeout > t.Interval {
+		v.add(path+".timeout", "%s is longer than interval %s", t.Timeout, t.Interval)
+	}
+	if t.SampleLimit < 0 {
+		v.add(path+".sample_limit", "must not be negative")
+	}
+	for _, k := range slices.Sorted(maps.Keys(t.Labels)) {
+		if !labelNameRE.MatchString(k) || strings.HasPrefix(k, "__") {
+			v.add(join(path+".labels", k), "invalid label name %q (want [a-zA-Z_][a-zA-Z0-9_]*, not starting with __)", k)
+		}
+	}
+	for i, m := range t.Metrics {
+		if !metricRE.MatchString(m) {
+			v.add(index(path+".metrics", i), "invalid metric name %q", m)
+		}
 	}
 }
 
