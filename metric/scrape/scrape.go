@@ -52,7 +52,10 @@ type Target struct {
 // Scraper reads one Target into a registry. Build it with New, start it
 // with Run.
 type Scraper struct {
-	t      Target
+	t Target
+	// display is the URL without its query, which may carry a token: the
+	// form errors and logs show.
+	display string
 	reg    *metric.Registry
 	client *http.Client
 	log    *slog.Logger
@@ -87,7 +90,7 @@ func New(t Target, reg *metric.Registry, client *http.Client, log *slog.Logger) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Scraper{t: t, reg: reg, client: client, log: log, base: map[string]float64{}}
+	s := &Scraper{t: t, display: u.Scheme + "://" + u.Host + u.Path, reg: reg, client: client, log: log, base: map[string]float64{}}
 	if len(t.Metrics) > 0 {
 		s.keep = map[string]bool{}
 		for _, m := range t.Metrics {
@@ -107,10 +110,10 @@ func (s *Scraper) Run(ctx context.Context) {
 		n, err := s.Scrape(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil && !failing:
-			s.log.Warn("scrape failed", "target", s.t.URL, "err", err)
+			s.log.Warn("scrape failed", "target", s.display, "err", err)
 			failing = true
 		case err == nil && failing:
-			s.log.Info("scrape works again", "target", s.t.URL, "samples", n)
+			s.log.Info("scrape works again", "target", s.display, "samples", n)
 			failing = false
 		}
 		select {
@@ -147,7 +150,7 @@ func (s *Scraper) fetch(ctx context.Context) ([]Sample, error) {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.t.URL, nil)
 	if err != nil {
-		return nil, fmt.Errorf("scrape %s: %w", s.t.URL, err)
+		return nil, fmt.Errorf("scrape %s: %w", s.display, err)
 	}
 	// The text format; exporters that also speak OpenMetrics or protobuf
 	// negotiate down to it.
@@ -158,20 +161,25 @@ func (s *Scraper) fetch(ctx context.Context) ([]Sample, error) {
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("scrape %s: %w", s.t.URL, err)
+		// *url.Error repeats the whole URL, query included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("scrape %s: %w", s.display, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return nil, fmt.Errorf("scrape %s: status %s", s.t.URL, resp.Status)
+		return nil, fmt.Errorf("scrape %s: status %s", s.display, resp.Status)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "text/plain") {
-		return nil, fmt.Errorf("scrape %s: content type %q is not the Prometheus text format", s.t.URL, ct)
+		return nil, fmt.Errorf("scrape %s: content type %q is not the Prometheus text format", s.display, ct)
 	}
 	body := io.LimitReader(resp.Body, maxPage+1)
 	samples, err := Parse(&countingReader{r: body})
 	if err != nil {
-		return nil, fmt.Errorf("scrape %s: %w", s.t.URL, err)
+		return nil, fmt.Errorf("scrape %s: %w", s.display, err)
 	}
 	return samples, nil
 }
@@ -202,7 +210,7 @@ func (s *Scraper) record(samples []Sample) int {
 		if err != nil {
 			// A name the registry cannot take (a kind conflict with a
 			// metric recorded in Go, say) is skipped, not fatal.
-			s.log.Debug("scrape: sample skipped", "target", s.t.URL, "metric", sm.Name, "err", err)
+			s.log.Debug("scrape: sample skipped", "target", s.display, "metric", sm.Name, "err", err)
 			continue
 		}
 		n++

@@ -243,3 +243,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A token in the URL's query never shows in errors.
+func TestScrape_ErrorsHideTheQuery(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(&exporter{status: http.StatusForbidden})
+	defer srv.Close()
+	s, err := scrape.New(scrape.Target{URL: srv.URL + "/metrics?token=s3cret"}, metric.NewRegistry(nil), nil, nil)
+	require.NoError(t, err)
+	_, err = s.Scrape(context.Background())
+	require.ErrorContains(t, err, "status 403")
+	require.NotContains(t, err.Error(), "s3cret")
+
+	s, err = scrape.New(scrape.Target{URL: "http://127.0.0.1:1/metrics?token=s3cret", Timeout: time.Second}, metric.NewRegistry(nil), nil, nil)
+	require.NoError(t, err)
+	_, err = s.Scrape(context.Background())
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "s3cret")
+}
