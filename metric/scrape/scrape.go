@@ -56,10 +56,10 @@ type Scraper struct {
 	// display is the URL without its query, which may carry a token: the
 	// form errors and logs show.
 	display string
-	reg    *metric.Registry
-	client *http.Client
-	log    *slog.Logger
-	keep   map[string]bool
+	reg     *metric.Registry
+	client  *http.Client
+	log     *slog.Logger
+	keep    map[string]bool
 	// base is each counter's last raw value, by series key; only Scrape
 	// (one goroutine) touches it.
 	base map[string]float64
