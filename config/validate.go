@@ -94,9 +94,38 @@ func (d *decoder) validate(c *Config, root *yaml.Node) {
 	for _, name := range slices.Sorted(maps.Keys(c.Templates)) {
 		v.template(join("templates", name), name, c.Templates[name])
 	}
+	targets := map[string]int{}
 	for i, t := range c.Scrape {
-		v.scrape(index("scrape", i), t)
+		path := index("scrape", i)
+		v.scrape(path, t)
+		// Two targets with the same labels would write the same series.
+		if id, ok := scrapeIdentity(t); ok {
+			if first, dup := targets[id]; dup {
+				v.add(path+".labels", "the same labels as scrape[%d] (their series would overwrite each other): set labels to tell them apart, e.g. instance or job", first)
+			} else {
+				targets[id] = i
+			}
+		}
 	}
+}
+
+// scrapeIdentity is what names a target's series: its labels, with
+// instance defaulting to the URL's host:port.
+func scrapeIdentity(t *ScrapeTarget) (string, bool) {
+	if t == nil {
+		return "", false
+	}
+	u, err := url.Parse(t.URL)
+	if err != nil || u.Host == "" {
+		return "", false
+	}
+	l := map[string]string{"instance": u.Host}
+	maps.Copy(l, t.Labels)
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(l)) {
+		b.WriteString(k + "\x00" + l[k] + "\x00")
+	}
+	return b.String(), true
 }
 
 func (v *validator) scrape(path string, t *ScrapeTarget) {
@@ -111,7 +140,7 @@ func (v *validator) scrape(path string, t *ScrapeTarget) {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		v.add(path+".url", "invalid URL (want http:// or https:// and a host)")
 	case u.User != nil:
-		v.add(path+".url", "must not contain user info (%s): use bearer_token", u.Redacted())
+		v.add(path+".url", "must not contain user info: use bearer_token")
 	}
 	if t.Interval != 0 && t.Interval < time.Second {
 		v.add(path+".interval", "must be at least 1s")
@@ -126,7 +155,8 @@ func (v *validator) scrape(path string, t *ScrapeTarget) {
 	}
 	for _, k := range slices.Sorted(maps.Keys(t.Labels)) {
 		if !labelNameRE.MatchString(k) || strings.HasPrefix(k, "__") {
-			v.add(join(path+".labels", k), "invalid label name %q (want [a-zA-Z_][a-zA-Z0-9_]*, not starting with __)", k)
+			v.d.addAt(v.keyAt(path+".labels", k), join(path+".labels", k),
+				"invalid label name %q (want [a-zA-Z_][a-zA-Z0-9_]*, not starting with __)", k)
 		}
 	}
 	for i, m := range t.Metrics {

@@ -17,6 +17,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -40,7 +41,9 @@ type Sample struct {
 // bucket's bound is a label, not a value) are left out.
 func Parse(r io.Reader) ([]Sample, error) {
 	p := expfmt.NewTextParser(model.LegacyValidation)
-	families, err := p.TextToMetricFamilies(r)
+	// The format's last line ends with a newline, but pages that lack it
+	// are common and Prometheus reads them.
+	families, err := p.TextToMetricFamilies(io.MultiReader(r, strings.NewReader("\n")))
 	if err != nil {
 		return nil, fmt.Errorf("parse metrics page: %w", err)
 	}
@@ -70,11 +73,21 @@ func Parse(r io.Reader) ([]Sample, error) {
 				add(name+"_count", labels, float64(s.GetSampleCount()), true)
 			case dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE_HISTOGRAM:
 				h := m.GetHistogram()
+				// A histogram with any count that is not a whole number has
+				// all of them in the float fields.
 				for _, b := range h.GetBucket() {
-					add(name+"_bucket", with(labels, "le", formatFloat(b.GetUpperBound())), float64(b.GetCumulativeCount()), true)
+					n := float64(b.GetCumulativeCount())
+					if b.CumulativeCountFloat != nil {
+						n = b.GetCumulativeCountFloat()
+					}
+					add(name+"_bucket", with(labels, "le", formatFloat(b.GetUpperBound())), n, true)
 				}
 				add(name+"_sum", labels, h.GetSampleSum(), true)
-				add(name+"_count", labels, float64(h.GetSampleCount()), true)
+				n := float64(h.GetSampleCount())
+				if h.SampleCountFloat != nil {
+					n = h.GetSampleCountFloat()
+				}
+				add(name+"_count", labels, n, true)
 			}
 		}
 	}

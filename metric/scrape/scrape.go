@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klaxonhq/klaxon/alert"
@@ -27,6 +29,8 @@ const (
 	// klaxon's memory.
 	maxPage = 64 << 20
 )
+
+var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // Target is one metrics page read every Interval.
 type Target struct {
@@ -60,9 +64,17 @@ type Scraper struct {
 	client  *http.Client
 	log     *slog.Logger
 	keep    map[string]bool
-	// base is each counter's last raw value, by series key; only Scrape
-	// (one goroutine) touches it.
+
+	// mu serialises scrapes; it guards what follows.
+	mu sync.Mutex
+	// base is each counter's last raw value, by series key, as of the last
+	// good scrape.
 	base map[string]float64
+	// scraped is true after the first good scrape: from then on a counter
+	// that appears counts its whole value (it started at zero since).
+	scraped bool
+	// warned holds the names already logged as refused by the registry.
+	warned map[string]bool
 }
 
 // New checks t and returns its scraper. client may be nil (a client with
@@ -75,6 +87,19 @@ func New(t Target, reg *metric.Registry, client *http.Client, log *slog.Logger) 
 	if u.User != nil {
 		return nil, errors.New("scrape: url: must not contain user info (use a bearer token)")
 	}
+	switch {
+	case t.Interval < 0:
+		return nil, errors.New("scrape: interval: must not be negative")
+	case t.Timeout < 0:
+		return nil, errors.New("scrape: timeout: must not be negative")
+	case t.SampleLimit < 0:
+		return nil, errors.New("scrape: sample limit: must not be negative")
+	}
+	for k := range t.Labels {
+		if !labelName.MatchString(k) || strings.HasPrefix(k, "__") {
+			return nil, fmt.Errorf("scrape: labels: invalid name %q (want [a-zA-Z_][a-zA-Z0-9_]*, not starting with __)", k)
+		}
+	}
 	t.Interval = cmp.Or(t.Interval, DefaultInterval)
 	t.Timeout = min(cmp.Or(t.Timeout, DefaultTimeout), t.Interval)
 	t.SampleLimit = cmp.Or(t.SampleLimit, DefaultSampleLimit)
@@ -85,12 +110,17 @@ func New(t Target, reg *metric.Registry, client *http.Client, log *slog.Logger) 
 	}
 	t.Labels = labels
 	if client == nil {
-		client = &http.Client{Timeout: t.Timeout}
+		// A redirect is an error (the status shows in up = 0): following
+		// one would send the token wherever the page points.
+		client = &http.Client{Timeout: t.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Scraper{t: t, display: u.Scheme + "://" + u.Host + u.Path, reg: reg, client: client, log: log, base: map[string]float64{}}
+	s := &Scraper{t: t, display: u.Scheme + "://" + u.Host + u.Path, reg: reg, client: client, log: log,
+		base: map[string]float64{}, warned: map[string]bool{}}
 	if len(t.Metrics) > 0 {
 		s.keep = map[string]bool{}
 		for _, m := range t.Metrics {
@@ -128,8 +158,13 @@ func (s *Scraper) Run(ctx context.Context) {
 // scrape_duration_seconds and scrape_samples_scraped with the target's
 // labels. It returns how many samples it recorded.
 func (s *Scraper) Scrape(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	start := time.Now()
 	samples, err := s.fetch(ctx)
+	if err == nil && s.keep != nil {
+		samples = slices.DeleteFunc(samples, func(sm Sample) bool { return !s.keep[sm.Name] })
+	}
 	if err == nil && len(samples) > s.t.SampleLimit {
 		err = fmt.Errorf("%d samples, more than the limit of %d (set metrics: to the ones rules use)", len(samples), s.t.SampleLimit)
 	}
@@ -185,51 +220,75 @@ func (s *Scraper) fetch(ctx context.Context) ([]Sample, error) {
 }
 
 // record writes samples into the registry and returns how many it took.
+// A page label that the target's labels also set keeps its value as
+// exported_NAME (as Prometheus does), so two series of the page never
+// become one; a series the page lists twice counts once.
 func (s *Scraper) record(samples []Sample) int {
+	seen := make(map[string]bool, len(s.base))
 	n := 0
 	for _, sm := range samples {
-		if s.keep != nil && !s.keep[sm.Name] {
-			continue
-		}
-		labels := sm.Labels
-		if labels == nil {
-			labels = make(alert.Labels, len(s.t.Labels))
+		labels := make(alert.Labels, len(sm.Labels)+len(s.t.Labels))
+		for k, v := range sm.Labels {
+			if _, clash := s.t.Labels[k]; clash {
+				k = "exported_" + k
+			}
+			labels[k] = v
 		}
 		for k, v := range s.t.Labels {
 			labels[k] = v
 		}
+		key := seriesKey(sm.Name, labels)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
 		var err error
 		if sm.Counter {
-			err = s.counter(sm.Name, labels, sm.Value)
+			err = s.counter(sm.Name, labels, key, sm.Value)
 		} else {
-			var g *metric.Gauge
-			if g, err = s.reg.GaugeSafely(sm.Name, labels); err == nil {
-				g.Set(sm.Value)
-			}
+			// Not a carried gauge: windows hold what was read, so
+			// absent(x[2m]) sees a series that left the page.
+			// (At the registry's now: the zero time.)
+			err = s.reg.Push(sm.Name, labels, sm.Value, time.Time{})
 		}
 		if err != nil {
-			// A name the registry cannot take (a kind conflict with a
-			// metric recorded in Go, say) is skipped, not fatal.
-			s.log.Debug("scrape: sample skipped", "target", s.display, "metric", sm.Name, "err", err)
+			// A name the registry refuses (a kind conflict with a metric
+			// recorded in Go, say) is skipped, and said once.
+			if !s.warned[sm.Name] {
+				s.warned[sm.Name] = true
+				s.log.Warn("scrape: metric skipped", "target", s.display, "metric", sm.Name, "err", err)
+			}
 			continue
 		}
 		n++
 	}
+	// Counters that left the page are forgotten: one that comes back
+	// counts from its new value.
+	for k := range s.base {
+		if !seen[k] {
+			delete(s.base, k)
+		}
+	}
+	s.scraped = true
 	return n
 }
 
 // counter adds what the exporter's counter grew since the last scrape.
-func (s *Scraper) counter(name string, labels alert.Labels, v float64) error {
+func (s *Scraper) counter(name string, labels alert.Labels, key string, v float64) error {
 	c, err := s.reg.CounterSafely(name, labels)
 	if err != nil {
 		return err
 	}
-	key := seriesKey(name, labels)
 	last, seen := s.base[key]
 	s.base[key] = v
 	switch {
+	case !seen && !s.scraped:
+		// The first read: the exporter's total so far is no increase seen
+		// here, only the baseline.
 	case !seen:
-		// Baseline only: the exporter's total so far is no increase seen here.
+		// It appeared since the last read (a first error, a new label
+		// value): it counted from zero meanwhile.
+		c.Add(v)
 	case v >= last:
 		c.Add(v - last)
 	default:

@@ -261,3 +261,85 @@ func TestScrape_ErrorsHideTheQuery(t *testing.T) {
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "s3cret")
 }
+
+// Page labels that the target's labels also set keep their values as
+// exported_NAME, so distinct series stay distinct (and unchanged counters
+// show no increase); a counter that appears after the first read counts
+// its whole value; a page without a final newline reads.
+func TestScraper_ClashingLabelsAndNewCounters(t *testing.T) {
+	t.Parallel()
+	exp := &exporter{body: "# TYPE c counter\nc{instance=\"a\"} 100\nc{instance=\"b\"} 5"}
+	srv := httptest.NewServer(exp)
+	defer srv.Close()
+	clk := &clock{t: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
+	reg := metric.NewRegistry(&metric.Options{Now: clk.now})
+	s, err := scrape.New(scrape.Target{URL: srv.URL}, reg, nil, nil)
+	require.NoError(t, err)
+	ctx := context.Background()
+	for range 3 {
+		n, err := s.Scrape(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 2, n)
+		clk.t = clk.t.Add(10 * time.Second)
+	}
+	res := query(t, reg, "c", "", metric.Sum, time.Minute, clk.t)
+	require.Empty(t, res, "an unchanged page showed an increase: %v", res)
+	all := reg.Query("c", nil, metric.Last, 0, clk.t)
+	require.Len(t, all, 2)
+	for _, r := range all {
+		require.Contains(t, []string{"a", "b"}, r.Labels["exported_instance"])
+		require.Equal(t, strings.TrimPrefix(srv.URL, "http://"), r.Labels["instance"])
+	}
+
+	exp.set("# TYPE c counter\nc{instance=\"a\"} 100\nc{instance=\"b\"} 5\nc{instance=\"z\"} 7\n")
+	_, err = s.Scrape(ctx)
+	require.NoError(t, err)
+	res = query(t, reg, "c", "", metric.Sum, time.Minute, clk.t)
+	require.Len(t, res, 1)
+	require.Equal(t, 7.0, res[0].Value, "the new series counted from zero")
+}
+
+func TestParse_FloatHistogramCounts(t *testing.T) {
+	t.Parallel()
+	got, err := scrape.Parse(strings.NewReader("# TYPE h histogram\nh_bucket{le=\"1\"} 1.5\nh_bucket{le=\"+Inf\"} 2.5\nh_sum 3\nh_count 2.5\n"))
+	require.NoError(t, err)
+	vals := map[string]float64{}
+	for _, s := range got {
+		vals[s.Name+labelText(s.Labels)] = s.Value
+	}
+	require.Equal(t, map[string]float64{"h_bucket{le=1}": 1.5, "h_bucket{le=+Inf}": 2.5, "h_sum": 3, "h_count": 2.5}, vals)
+}
+
+// The sample limit counts what metrics: keeps; a redirect fails the read.
+func TestScraper_LimitAfterFilterAndNoRedirects(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(&exporter{body: "a 1\nb 2\nc 3\n"})
+	defer srv.Close()
+	s, err := scrape.New(scrape.Target{URL: srv.URL, Metrics: []string{"a"}, SampleLimit: 2}, metric.NewRegistry(nil), nil, nil)
+	require.NoError(t, err)
+	n, err := s.Scrape(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+
+	moved := httptest.NewServer(http.RedirectHandler(srv.URL, http.StatusFound))
+	defer moved.Close()
+	s, err = scrape.New(scrape.Target{URL: moved.URL, BearerToken: secret.New("t")}, metric.NewRegistry(nil), nil, nil)
+	require.NoError(t, err)
+	_, err = s.Scrape(context.Background())
+	require.ErrorContains(t, err, "302")
+}
+
+func TestNew_RefusesBadSettings(t *testing.T) {
+	t.Parallel()
+	reg := metric.NewRegistry(nil)
+	for _, tg := range []scrape.Target{
+		{URL: "http://h/m", Interval: -time.Second},
+		{URL: "http://h/m", Timeout: -time.Second},
+		{URL: "http://h/m", SampleLimit: -1},
+		{URL: "http://h/m", Labels: alert.Labels{"__x": "y"}},
+		{URL: "http://h/m", Labels: alert.Labels{"bad-name": "y"}},
+	} {
+		_, err := scrape.New(tg, reg, nil, nil)
+		require.Error(t, err, "%+v", tg)
+	}
+}
