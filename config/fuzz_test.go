@@ -13,6 +13,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("rules:\n  - {id: x, metric: m, operator: '>', threshold: 1, for: 1d}\n"))
 	f.Add([]byte("routes:\n  - match: {severity: '>= high', label_matchers: ['a=~b']}\n    notify: x\n"))
 	f.Add([]byte("server: {listen: '${X:-0.0.0.0:1}', api_token: $$}\n"))
+	f.Add([]byte("scrape:\n  - {url: 'http://h:1/m?t=x', interval: 5s, timeout: 9s, labels: {__a: b}, metrics: ['a:b']}\n  - url: http://h:1/n\n  -\n"))
+	f.Add([]byte("server: {advertise_url: 'http://u:p@h'}\n"))
 	f.Add([]byte("\t"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := Parse("fuzz.yml", data, fakeOpts(map[string]string{"X": "1"}))
