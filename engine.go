@@ -116,7 +116,11 @@ func New(opts ...Option) (*Engine, error) {
 		}
 		e.scrapers = append(e.scrapers, sc)
 	}
-	rules, err := compileRules(s.rules)
+	var named map[string]string
+	if s.cfg != nil {
+		named = s.cfg.Templates
+	}
+	rules, err := compileRules(s.rules, named)
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,9 @@ type compiledRule struct {
 	channels    []string
 }
 
-func compileRules(in []Rule) ([]*compiledRule, error) {
+// compileRules checks and compiles rules; named are the configuration's
+// named templates, which summaries and descriptions may include.
+func compileRules(in []Rule, named map[string]string) ([]*compiledRule, error) {
 	var errs []error
 	seen := map[string]bool{}
 	out := make([]*compiledRule, 0, len(in))
@@ -68,11 +70,11 @@ func compileRules(in []Rule) ([]*compiledRule, error) {
 			continue
 		}
 		c := &compiledRule{r: rr, channels: r.Channels}
-		if c.summary, err = parseText(r.ID+".summary", r.Summary); err != nil {
+		if c.summary, err = parseText(r.ID+".summary", r.Summary, named); err != nil {
 			errs = append(errs, fmt.Errorf("%s: summary: %w", where, err))
 			continue
 		}
-		if c.description, err = parseText(r.ID+".description", r.Description); err != nil {
+		if c.description, err = parseText(r.ID+".description", r.Description, named); err != nil {
 			errs = append(errs, fmt.Errorf("%s: description: %w", where, err))
 			continue
 		}
@@ -81,11 +83,11 @@ func compileRules(in []Rule) ([]*compiledRule, error) {
 	return out, errors.Join(errs...)
 }
 
-func parseText(name, text string) (*template.Template, error) {
+func parseText(name, text string, named map[string]string) (*template.Template, error) {
 	if text == "" {
 		return nil, nil
 	}
-	return ktemplate.ParseText(name, text)
+	return ktemplate.ParseTextWith(name, text, named)
 }
 
 // render fills a rule alert's summary and description from its templates.

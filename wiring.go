@@ -20,10 +20,11 @@ import (
 // template checker.
 func LoadOptions(getenv func(string) string) *config.LoadOptions {
 	return &config.LoadOptions{
-		ChannelTypes:   ChannelTypes(),
-		Getenv:         getenv,
-		ParseCondition: func(s string) error { _, err := rule.Parse(s); return err },
-		CheckTemplate:  ktemplate.Check,
+		ChannelTypes:      ChannelTypes(),
+		Getenv:            getenv,
+		ParseCondition:    func(s string) error { _, err := rule.Parse(s); return err },
+		CheckTemplate:     ktemplate.Check,
+		CheckTemplateWith: ktemplate.CheckWith,
 	}
 }
 

@@ -43,6 +43,10 @@ type LoadOptions struct {
 	// is the template's name (a templates key, or "RULE_ID.summary"). Nil
 	// parses the text with text/template, without knowing its functions.
 	CheckTemplate func(name, text string) error
+	// CheckTemplateWith, when set, is used instead of CheckTemplate with
+	// the file's named templates (templates:), which rule texts may include
+	// with {{ template "NAME" . }}.
+	CheckTemplateWith func(name, text string, named map[string]string) error
 	// KnownChannels names channels defined outside the file (in Go, with
 	// klaxon.WithChannel) that routes and rules may reference.
 	KnownChannels []string

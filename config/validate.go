@@ -409,9 +409,12 @@ func (v *validator) condition(path, text string) {
 // template checks one template text.
 func (v *validator) template(path, name, text string) {
 	var err error
-	if v.d.opts != nil && v.d.opts.CheckTemplate != nil {
+	switch {
+	case v.d.opts != nil && v.d.opts.CheckTemplateWith != nil:
+		err = v.d.opts.CheckTemplateWith(name, text, v.c.Templates)
+	case v.d.opts != nil && v.d.opts.CheckTemplate != nil:
 		err = v.d.opts.CheckTemplate(name, text)
-	} else {
+	default:
 		err = checkTemplateSyntax(name, text)
 	}
 	if err != nil {

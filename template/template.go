@@ -51,7 +51,23 @@ func Funcs() template.FuncMap {
 // ParseText parses a text template with the helpers. A missing label
 // renders as empty text rather than failing, because labels vary per series.
 func ParseText(name, text string) (*template.Template, error) {
-	return template.New(name).Funcs(Funcs()).Option("missingkey=zero").Parse(text)
+	return ParseTextWith(name, text, nil)
+}
+
+// ParseTextWith is ParseText with the configuration's named templates
+// defined, so text can include one with {{ template "NAME" . }} (and named
+// templates can include each other).
+func ParseTextWith(name, text string, named map[string]string) (*template.Template, error) {
+	t := template.New(name).Funcs(Funcs()).Option("missingkey=zero")
+	for _, n := range slices.Sorted(maps.Keys(named)) {
+		if n == name {
+			continue
+		}
+		if _, err := t.New(n).Parse(named[n]); err != nil {
+			return nil, fmt.Errorf("named template %q: %w", n, err)
+		}
+	}
+	return t.Parse(text)
 }
 
 // Data is what alert templates see.
@@ -242,7 +258,12 @@ func toFloat(v any) (float64, bool) {
 // template that cannot run (a bad function call, a field that does not
 // exist) is reported before it is needed.
 func Check(name, text string) error {
-	t, err := ParseText(name, text)
+	return CheckWith(name, text, nil)
+}
+
+// CheckWith is Check with the configuration's named templates defined.
+func CheckWith(name, text string, named map[string]string) error {
+	t, err := ParseTextWith(name, text, named)
 	if err != nil {
 		return err
 	}

@@ -162,3 +162,23 @@ func FuzzCheck(f *testing.F) {
 		_ = template.Check("fuzz", text)
 	})
 }
+
+func TestParseTextWith_NamedTemplates(t *testing.T) {
+	t.Parallel()
+	named := map[string]string{
+		"where": `{{ .Labels.host }} in {{ template "dc" . }}`,
+		"dc":    `{{ .Labels.dc | upper }}`,
+	}
+	tmpl, err := template.ParseTextWith("r.summary", `Disk full on {{ template "where" . }}`, named)
+	require.NoError(t, err)
+	var b strings.Builder
+	a := &alert.Alert{Labels: alert.Labels{"host": "db1", "dc": "fra"}}
+	require.NoError(t, tmpl.Execute(&b, template.AlertData(a)))
+	require.Equal(t, "Disk full on db1 in FRA", b.String())
+
+	require.NoError(t, template.CheckWith("r.summary", `{{ template "where" . }}`, named))
+	err = template.CheckWith("r.summary", `{{ template "nowhere" . }}`, named)
+	require.ErrorContains(t, err, `template "nowhere" not defined`)
+	_, err = template.ParseTextWith("r.summary", `x`, map[string]string{"bad": `{{ .Labels.host `})
+	require.ErrorContains(t, err, `named template "bad"`)
+}
