@@ -56,11 +56,16 @@ func ParseText(name, text string) (*template.Template, error) {
 
 // ParseTextWith is ParseText with the configuration's named templates
 // defined, so text can include one with {{ template "NAME" . }} (and named
-// templates can include each other).
+// templates can include each other). A named template that does not parse
+// is left out: its own check reports it, and only texts that include it
+// fail (with "not defined"), not every text.
 func ParseTextWith(name, text string, named map[string]string) (*template.Template, error) {
 	t := template.New(name).Funcs(Funcs()).Option("missingkey=zero")
 	for _, n := range slices.Sorted(maps.Keys(named)) {
 		if n == name {
+			continue
+		}
+		if _, err := template.New(n).Funcs(Funcs()).Parse(named[n]); err != nil {
 			continue
 		}
 		if _, err := t.New(n).Parse(named[n]); err != nil {
