@@ -33,6 +33,11 @@ func TestRules_IncludeNamedTemplates(t *testing.T) {
 	require.ErrorContains(t, err, `t.yml:13:14: rules[1].summary:`)
 	require.ErrorContains(t, err, `template "wher" not defined`)
 
+	// A named template may not take a rule's own name, nor define others.
+	_, err = config.Parse("t.yml", []byte("templates:\n  r2.summary: x\n  z: '{{define \"where\"}}Z{{end}}'\nrules:\n  - id: r2\n    condition: x > 1\n"), lo)
+	require.ErrorContains(t, err, `t.yml:2:3: templates.r2.summary: "r2.summary" is the name of rule r2's own text; choose another name`)
+	require.ErrorContains(t, err, `templates.z: defines other templates ({{define}} or {{block}}): give each its own templates: entry`)
+
 	eng := startEngine(t, namedTemplatesYAML)
 	require.NoError(t, eng.Metrics().Push("queue_depth", map[string]string{"queue": "jobs", "host": "db1"}, 42, time.Time{}))
 	require.NoError(t, eng.Evaluate(t.Context()))

@@ -91,8 +91,23 @@ func (d *decoder) validate(c *Config, root *yaml.Node) {
 		}
 		v.rule(path, r)
 	}
+	own := map[string]string{}
+	for _, r := range c.Rules {
+		if r != nil && r.ID != "" {
+			own[r.ID+".summary"], own[r.ID+".description"] = r.ID, r.ID
+		}
+	}
 	for _, name := range slices.Sorted(maps.Keys(c.Templates)) {
-		v.template(join("templates", name), name, c.Templates[name])
+		path := join("templates", name)
+		if id, clash := own[name]; clash {
+			v.add(path, "%q is the name of rule %s's own text; choose another name", name, id)
+			continue
+		}
+		if n := definedTemplates(name, c.Templates[name]); n > 1 {
+			v.add(path, "defines other templates ({{define}} or {{block}}): give each its own templates: entry")
+			continue
+		}
+		v.template(path, name, c.Templates[name])
 	}
 	targets := map[string]int{}
 	for i, t := range c.Scrape {
@@ -420,6 +435,18 @@ func (v *validator) template(path, name, text string) {
 	if err != nil {
 		v.add(path, "%s", err)
 	}
+}
+
+// definedTemplates counts the templates a text defines (itself included);
+// 0 when it does not parse.
+func definedTemplates(name, text string) int {
+	t := parse.New(name)
+	t.Mode = parse.SkipFuncCheck
+	trees := map[string]*parse.Tree{}
+	if _, err := t.Parse(text, "", "", trees); err != nil {
+		return 0
+	}
+	return len(trees)
 }
 
 // checkTemplateSyntax parses a text/template without knowing its

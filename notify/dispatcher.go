@@ -338,18 +338,20 @@ func (d *Dispatcher) setLeases(ctx context.Context, until time.Time) error {
 	for _, w := range d.workers {
 		ids = append(ids, w.heldIDs()...)
 	}
-	// Chunks keep each statement under the database's parameter limit.
+	// Chunks keep each statement under the database's parameter limit; a
+	// failed chunk does not stop the others.
+	var errs []error
 	for len(ids) > 0 {
 		n := min(len(ids), 1000)
 		err := d.st.NotificationExtendLease(ctx, &store.NotificationExtendLeaseParams{
 			IDs: ids[:n], Owner: d.owner, LeaseUntil: until,
 		})
 		if err != nil {
-			return fmt.Errorf("%d records: %w", len(ids), err)
+			errs = append(errs, fmt.Errorf("%d records: %w", n, err))
 		}
 		ids = ids[n:]
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // unknownChannel fails (or fails over) a record whose channel is not

@@ -458,3 +458,49 @@ func TestDispatcher_StopReleasesHeldLeases(t *testing.T) {
 		require.True(t, n.LockedUntil.IsZero(), "record %d is still leased until %s", n.ID, n.LockedUntil)
 	}
 }
+
+// slowFinish writes outcomes, then lingers before returning, so the
+// sweeper claims a due retry while its record is still held.
+type slowFinish struct {
+	store.Store
+	linger time.Duration
+}
+
+func (s slowFinish) NotificationFinish(ctx context.Context, p *store.NotificationFinishParams) ([]*store.Notification, error) {
+	out, err := s.Store.NotificationFinish(ctx, p)
+	time.Sleep(s.linger)
+	return out, err
+}
+
+// A retry that a sweep claims while its record is still held (the outcome
+// written, the finisher not done) is sent at once after the finisher is
+// done, not when the sweep's new lease ends (a minute here).
+func TestDispatcher_RetryClaimedWhileHeldIsSent(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder(func(_ *notify.Notification, call int) error {
+		if call == 1 {
+			return &notify.StatusError{Code: 503}
+		}
+		return nil
+	})
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
+	require.NoError(t, err)
+	defer st.Close()
+	d, err := notify.NewDispatcher(notify.DispatcherOptions{Store: slowFinish{st, 300 * time.Millisecond}, Owner: "me",
+		SweepInterval: 20 * time.Millisecond, BreakerFailures: 1000,
+		Channels: []notify.ChannelConfig{{Name: "ops", Channel: rec, Retry: notify.RetryPolicy{
+			InitialBackoff: 10 * time.Millisecond, MaxBackoff: 10 * time.Millisecond, Timeout: time.Second, Jitter: -1}}}})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = d.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	b := &bundle{st: st, disp: d}
+	b.enqueue(t, "rc1", 1, alert.High, notify.EventActive, nil, "ops")
+	select {
+	case <-rec.sent:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the retry waited for the sweep's lease")
+	}
+	require.EqualValues(t, 2, rec.calls.Load(), "sent more than once")
+}

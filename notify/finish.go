@@ -196,14 +196,6 @@ func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
 		// the lead: they were already sent or will be with it.
 		p.Results = append(p.Results, r.res)
 		extra = append(extra, r.extra...)
-		// Out of memory before the outcome is written: once it is, a
-		// retry is claimable, and a sweep that claimed it while it was
-		// still held would have dropped it (push skips held records),
-		// leaving it leased and unsent until the lease ran out. The lease
-		// taken with the record outlasts this write.
-		if w := d.workers[r.rec.Channel]; w != nil {
-			w.release(r.rec.ID)
-		}
 	}
 	var failovers []*store.Notification
 	var err error
@@ -218,6 +210,11 @@ func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
 	if err != nil {
 		// The records stay leased; when the lease expires they are sent
 		// again (at least once, same idempotency key).
+		for _, r := range batch {
+			if w := d.workers[r.rec.Channel]; w != nil {
+				w.release(r.rec.ID)
+			}
+		}
 		return
 	}
 	if len(extra) > 0 {
@@ -226,6 +223,16 @@ func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
 		}
 	}
 	for _, r := range batch {
+		if w := d.workers[r.rec.Channel]; w != nil {
+			// Held until now, so this process never sends a record twice
+			// at once. A sweep that claimed it meanwhile leased it again:
+			// when that claim saw the retry this write scheduled, it is
+			// the next attempt and goes to the worker now, instead of
+			// waiting for that lease to end.
+			if rc := w.release(r.rec.ID); rc != nil && reclaimedAfter(rc, r.res) {
+				w.push(rc)
+			}
+		}
 		d.metrics.outcome(r.rec.Channel, string(r.res.Delivery.Outcome))
 		if r.res.State == store.NotificationQueued && !r.res.NextAttemptAt.IsZero() {
 			d.kickSweep(r.res.NextAttemptAt)
@@ -234,6 +241,14 @@ func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
 	if len(failovers) > 0 {
 		d.Enqueue(failovers)
 	}
+}
+
+// reclaimedAfter reports whether rc, a claim of a held record, read the row
+// as res left it (a retry, with res's attempt count) rather than as it was
+// before: a claim from before the write is superseded by it, since the write
+// ends that lease too.
+func reclaimedAfter(rc *store.Notification, res *store.NotificationResult) bool {
+	return res.State == store.NotificationQueued && rc.Attempts >= res.Attempts
 }
 
 // payloadOf returns r's stored JSON, encoding it again for a record handed

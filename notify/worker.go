@@ -32,6 +32,10 @@ type worker struct {
 	mu    sync.Mutex
 	queue recHeap
 	held  map[int64]bool
+	// reclaimed holds the copy a claim returned for a record still held
+	// (its outcome not yet written): the finisher decides after the write
+	// whether it is the next attempt (reclaimedAfter).
+	reclaimed map[int64]*store.Notification
 	// threads remembers the thread handles of recent sends by alert id
 	// until the store has them: a quick acknowledgement must update the
 	// first Slack message even if its outcome is still being written.
@@ -46,7 +50,7 @@ type worker struct {
 func newWorker(d *Dispatcher, c ChannelConfig, failures uint32, openFor time.Duration) *worker {
 	w := &worker{
 		d: d, cfg: c, retry: c.Retry.WithDefaults(),
-		held: map[int64]bool{}, threads: map[string]string{}, busy: map[string]int{}, wake: make(chan struct{}, 1), healthy: true,
+		held: map[int64]bool{}, reclaimed: map[int64]*store.Notification{}, threads: map[string]string{}, busy: map[string]int{}, wake: make(chan struct{}, 1), healthy: true,
 	}
 	w.timedOut = fmt.Errorf("attempt timed out after %s", w.retry.Timeout)
 	perSec, burst := c.RateLimit, c.Burst
@@ -108,6 +112,9 @@ func (w *worker) push(recs ...*store.Notification) {
 	added := false
 	for _, r := range recs {
 		if w.held[r.ID] {
+			// Sent, or being sent: never twice at once. Kept in case the
+			// claim came after the outcome was written (a due retry).
+			w.reclaimed[r.ID] = r
 			continue
 		}
 		w.held[r.ID] = true
@@ -135,12 +142,16 @@ func (w *worker) heldIDs() []int64 {
 	return ids
 }
 
-// release forgets a record once its outcome is committed.
-func (w *worker) release(id int64) {
+// release forgets a record once its outcome is written (or its write
+// failed), and returns the copy a claim returned meanwhile, if any.
+func (w *worker) release(id int64) *store.Notification {
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	delete(w.held, id)
+	rc := w.reclaimed[id]
+	delete(w.reclaimed, id)
 	w.health.Pending = len(w.held)
-	w.mu.Unlock()
+	return rc
 }
 
 // maxThreads bounds the in-memory thread handles; past it they are

@@ -57,8 +57,8 @@ func ParseText(name, text string) (*template.Template, error) {
 // ParseTextWith is ParseText with the configuration's named templates
 // defined, so text can include one with {{ template "NAME" . }} (and named
 // templates can include each other). A named template that does not parse
-// is left out: its own check reports it, and only texts that include it
-// fail (with "not defined"), not every text.
+// is replaced by one that fails naming it: its own check reports the real
+// error, and only texts that include it fail, not every text.
 func ParseTextWith(name, text string, named map[string]string) (*template.Template, error) {
 	t := template.New(name).Funcs(Funcs()).Option("missingkey=zero")
 	for _, n := range slices.Sorted(maps.Keys(named)) {
@@ -66,6 +66,11 @@ func ParseTextWith(name, text string, named map[string]string) (*template.Templa
 			continue
 		}
 		if _, err := template.New(n).Funcs(Funcs()).Parse(named[n]); err != nil {
+			// Including it fails with a pointer to the real error.
+			stub := "{{ template " + strconv.Quote("templates."+n+" does not parse (see its own error)") + " . }}"
+			if _, err := t.New(n).Parse(stub); err != nil {
+				return nil, fmt.Errorf("named template %q: %w", n, err)
+			}
 			continue
 		}
 		if _, err := t.New(n).Parse(named[n]); err != nil {

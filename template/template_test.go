@@ -182,5 +182,5 @@ func TestParseTextWith_NamedTemplates(t *testing.T) {
 	// A broken named template fails only the texts that include it.
 	broken := map[string]string{"bad": `{{ .Labels.host `}
 	require.NoError(t, template.CheckWith("r.summary", `plain`, broken))
-	require.ErrorContains(t, template.CheckWith("r.summary", `{{ template "bad" . }}`, broken), `template "bad" not defined`)
+	require.ErrorContains(t, template.CheckWith("r.summary", `{{ template "bad" . }}`, broken), `templates.bad does not parse`)
 }
