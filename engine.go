@@ -57,6 +57,9 @@ type Engine struct {
 	lead    store.Leadership
 	leading atomic.Bool
 
+	// evalMu serialises evaluation cycles (Evaluate).
+	evalMu sync.Mutex
+
 	// mu guards addr and health alerts.
 	mu       sync.Mutex
 	addr     string
@@ -349,8 +352,12 @@ func (e *Engine) Alerts() []*alert.Alert { return e.manager.Open() }
 func (e *Engine) Channels() []notify.ChannelHealth { return e.disp.Health() }
 
 // Evaluate runs one evaluation cycle now (tests, and `klaxon` tools that
-// want an answer without waiting for the interval).
+// want an answer without waiting for the interval). Cycles run one at a
+// time: two at once could apply their results out of order, and an older
+// cycle's "firing" would open the alert a newer one had just resolved.
 func (e *Engine) Evaluate(ctx context.Context) error {
+	e.evalMu.Lock()
+	defer e.evalMu.Unlock()
 	start := time.Now()
 	now := e.now()
 	e.metrics.Collect(now)

@@ -45,9 +45,12 @@ func Example_provider() {
 	dir, _ := os.MkdirTemp("", "klaxon-example")
 	defer os.RemoveAll(dir)
 	delivered := make(chan struct{})
-	stdout := notify.ChannelFunc(func(_ context.Context, n *notify.Notification) (notify.Receipt, error) {
+	stdout := notify.ChannelFunc(func(ctx context.Context, n *notify.Notification) (notify.Receipt, error) {
 		fmt.Printf("%s: %s\n", n.Event, n.Alert().Summary)
-		delivered <- struct{}{}
+		select {
+		case delivered <- struct{}{}:
+		case <-ctx.Done(): // a send must end when klaxon stops
+		}
 		return notify.Receipt{}, nil
 	})
 	queue := &queueProvider{depth: 250}
