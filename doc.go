@@ -28,7 +28,9 @@
 // same database and schema. One leads: it evaluates rules and changes
 // alerts. Every one delivers. Run makes a first attempt to lead before Ready
 // closes, so a lone engine leads from the start; the others follow, forward
-// their HTTP API to the leader, and take over when it goes. On a follower,
-// Manager calls that change alerts or silences and Evaluate fail with
-// store.ErrNotLeader; Leading tells which role an engine has now.
+// their HTTP API to the leader, and take over when it goes. A follower
+// holds no open alerts (Alerts is empty; ask the leader's API), and Manager
+// calls that change alerts or silences fail with store.ErrNotLeader, as does
+// an Evaluate that would change one; Leading tells which role an engine has
+// now.
 package klaxon
