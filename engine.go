@@ -345,7 +345,8 @@ func (e *Engine) Manager() *lifecycle.Manager { return e.manager }
 // Store returns the engine's store.
 func (e *Engine) Store() store.Store { return e.st }
 
-// Alerts returns the open alerts.
+// Alerts returns the open alerts (none on a follower of a replica set: see
+// Leading).
 func (e *Engine) Alerts() []*alert.Alert { return e.manager.Open() }
 
 // Channels returns every channel's delivery health.
