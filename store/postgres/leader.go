@@ -156,14 +156,7 @@ func (s *Store) fence(ctx context.Context, tx pgx.Tx) error {
 		return nil
 	}
 	var got int64
-	err := tx.QueryRow(ctx, fenceQuery).Scan(&got)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows), err == nil && got != term:
-		return store.ErrNotLeader
-	case err != nil:
-		return fmt.Errorf("read leader term: %w", err)
-	}
-	return nil
+	return fenceResult(tx.QueryRow(ctx, fenceQuery).Scan(&got), got, term)
 }
 
 // fenceQuery starts a fenced Apply: it locks the leader row for the
@@ -173,7 +166,12 @@ const fenceQuery = `SELECT term FROM leader WHERE id = 1 FOR SHARE`
 // checkFence reads fenceQuery's answer: ErrNotLeader unless it is want.
 func checkFence(br pgx.BatchResults, want int64) error {
 	var got int64
-	err := br.QueryRow().Scan(&got)
+	return fenceResult(br.QueryRow().Scan(&got), got, want)
+}
+
+// fenceResult judges a read of the term: ErrNotLeader when there is no
+// leader row or its term is not want.
+func fenceResult(err error, got, want int64) error {
 	switch {
 	case errors.Is(err, pgx.ErrNoRows), err == nil && got != want:
 		return store.ErrNotLeader
