@@ -3,12 +3,9 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -55,18 +52,6 @@ func startReplicaProcess(t *testing.T, dbURL, yaml string) *klaxontest.Process {
 	}, yaml)
 }
 
-// leads reads klaxon_leader from a replica's /metrics.
-func leads(t *testing.T, p *klaxontest.Process) bool {
-	t.Helper()
-	resp, err := http.Get(p.URL() + "/metrics")
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return strings.Contains(string(raw), "\nklaxon_leader 1\n")
-}
-
 // TestReplicasKillTheLeader: two `klaxon serve` replicas share PostgreSQL
 // while 1,000 alerts are posted to the follower. The leader is killed with
 // SIGKILL half way and started again: the follower takes the lead, the old
@@ -79,9 +64,9 @@ func TestReplicasKillTheLeader(t *testing.T) {
 	recv := newReceiver(t, klaxontest.ReceiverConfig{})
 	yaml := "channels:\n" + webhookYAML("ops", recv.URL()+"/hook") + "routes:\n  - notify: [ops]\n"
 	a := startReplicaProcess(t, dbURL, yaml)
-	require.True(t, leads(t, a), "the first replica leads")
+	require.True(t, a.Leading(t.Context()), "the first replica leads")
 	b := startReplicaProcess(t, dbURL, yaml)
-	require.False(t, leads(t, b))
+	require.False(t, b.Leading(t.Context()))
 
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
@@ -98,7 +83,7 @@ func TestReplicasKillTheLeader(t *testing.T) {
 	}()
 	time.Sleep(500*time.Millisecond + rand.N(500*time.Millisecond))
 	require.NoError(t, a.Kill())
-	eventually(t, 30*time.Second, "the follower takes the lead", func() bool { return leads(t, b) })
+	eventually(t, 30*time.Second, "the follower takes the lead", func() bool { return b.Leading(t.Context()) })
 	require.NoError(t, a.Restart(ctx))
 
 	res := <-pushed
@@ -109,8 +94,8 @@ func TestReplicasKillTheLeader(t *testing.T) {
 	v := recv.Check(klaxontest.TypeActive, res.ids)
 	require.Empty(t, v.Missing, "lost notifications")
 	require.Empty(t, v.KeyConflicts, "duplicates under another webhook-id")
-	require.True(t, leads(t, b), "the lead moved back without a reason")
-	require.False(t, leads(t, a), "the restarted replica leads beside the other")
+	require.True(t, b.Leading(t.Context()), "the lead moved back without a reason")
+	require.False(t, a.Leading(t.Context()), "the restarted replica leads beside the other")
 	alerts, err := klaxontest.NewClient(a.URL()).Alerts(ctx, "")
 	require.NoError(t, err)
 	require.Len(t, alerts, n, "the restarted follower answers from the leader")

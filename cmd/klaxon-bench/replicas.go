@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -149,7 +146,7 @@ func waitLeader(ctx context.Context, procs []*klaxontest.Process, within time.Du
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
 		for i, p := range procs {
-			if leading(ctx, p) {
+			if p.Leading(ctx) {
 				return i, nil
 			}
 		}
@@ -160,21 +157,4 @@ func waitLeader(ctx context.Context, procs []*klaxontest.Process, within time.Du
 		}
 	}
 	return 0, fmt.Errorf("no replica led within %s", within)
-}
-
-// leading reads klaxon_leader from a replica's /metrics.
-func leading(ctx context.Context, p *klaxontest.Process) bool {
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.URL()+"/metrics", nil)
-	if err != nil {
-		return false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return strings.Contains(string(raw), "\nklaxon_leader 1\n")
 }

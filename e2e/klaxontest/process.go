@@ -121,6 +121,25 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 // URL is the API's base URL.
 func (p *Process) URL() string { return "http://" + p.cfg.Addr }
 
+// Leading reports whether the process says it leads its replica set
+// (klaxon_leader 1 on /metrics); false when it does not answer within a
+// second.
+func (p *Process) Leading(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.URL()+"/metrics", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return strings.Contains(string(raw), "\nklaxon_leader 1\n")
+}
+
 // Pid is the running process's id.
 func (p *Process) Pid() int {
 	p.mu.Lock()
