@@ -203,10 +203,18 @@ type forwarder struct {
 	e         *Engine
 	transport http.RoundTripper
 
-	// mu guards the leader last read and when.
+	// mu guards the leader last read and when, and the proxy to it.
 	mu     sync.Mutex
 	leader store.Replica
 	readAt time.Time
+	proxy  *leaderProxy
+}
+
+// leaderProxy forwards to one leader; it is built once per leader, not per
+// request.
+type leaderProxy struct {
+	leader store.Replica
+	rp     *httputil.ReverseProxy
 }
 
 // leaderFresh is how long a follower trusts the leader it read: a request
@@ -261,12 +269,28 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		unavailable(w, "the leading replica serves no API")
 		return
 	}
-	target, err := url.Parse(leader.URL)
+	p, err := f.proxyTo(leader)
 	if err != nil {
 		unavailable(w, "the leading replica advertises an invalid URL")
 		return
 	}
-	p := &httputil.ReverseProxy{
+	p.ServeHTTP(w, r)
+}
+
+// proxyTo returns the reverse proxy to leader, reused while the leader and
+// its URL stay the same.
+func (f *forwarder) proxyTo(leader store.Replica) (*httputil.ReverseProxy, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.proxy != nil && f.proxy.leader == leader {
+		return f.proxy.rp, nil
+	}
+	target, err := url.Parse(leader.URL)
+	if err != nil {
+		return nil, err
+	}
+	e := f.e
+	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.SetXForwarded()
@@ -278,7 +302,8 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			unavailable(w, "the leading replica does not answer; retry")
 		},
 	}
-	p.ServeHTTP(w, r)
+	f.proxy = &leaderProxy{leader: leader, rp: rp}
+	return rp, nil
 }
 
 // redactURL hides user info in a URL for logs.
