@@ -124,6 +124,62 @@ func TestListen(t *testing.T) {
 	t.Fatal("no wake-up after 300 inserts")
 }
 
+// Releasing leases (a stopping dispatcher's unsent records) wakes the other
+// replicas; moving a lease forward does not.
+func TestListen_ReleasedLeasesWake(t *testing.T) {
+	t.Parallel()
+	url := testURL(t)
+	schema := newSchema(t, url)
+	writer, err := postgres.Open(t.Context(), url, &postgres.Options{Schema: schema})
+	require.NoError(t, err)
+	defer writer.Close()
+	replica, err := postgres.Open(t.Context(), url, &postgres.Options{Schema: schema})
+	require.NoError(t, err)
+	defer replica.Close()
+
+	a := storetest.NewAlert("r1", "r1", alert.StateActive, storetest.T0)
+	ni := storetest.NewNotification(a, "ops", storetest.T0)
+	ni.LockedBy, ni.LockedUntil = "writer", time.Now().Add(time.Hour)
+	ns := storetest.MustApply(t, writer, storetest.NewChange(a, ni))
+	require.Len(t, ns, 1)
+	ids := []int64{ns[0].ID}
+	lease := func(until time.Time) {
+		require.NoError(t, writer.NotificationExtendLease(t.Context(), &store.NotificationExtendLeaseParams{
+			IDs: ids, LeaseUntil: until, Owner: "writer"}))
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	wake := replica.Listen(ctx)
+	// The listener connects asynchronously: lease and release until a
+	// wake-up arrives. Each round first checks that extending alone stays
+	// silent once the listener has shown it is connected.
+	for range 300 {
+		lease(time.Now().Add(time.Hour))
+		lease(time.Time{})
+		select {
+		case <-wake:
+			// Let wake-ups of earlier rounds, if any arrive late, drain.
+			for quiet := false; !quiet; {
+				select {
+				case <-wake:
+				case <-time.After(300 * time.Millisecond):
+					quiet = true
+				}
+			}
+			lease(time.Now().Add(time.Hour))
+			select {
+			case <-wake:
+				t.Fatal("extending a lease woke the replicas")
+			case <-time.After(300 * time.Millisecond):
+			}
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	t.Fatal("no wake-up after 300 releases")
+}
+
 // A write that panics half way releases its connection and its row locks:
 // a later write of the same alert does not wait for them.
 func TestWrite_PanicReleasesLocks(t *testing.T) {

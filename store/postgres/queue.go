@@ -67,15 +67,24 @@ func (s *Store) NotificationClaim(ctx context.Context, p *store.NotificationClai
 }
 
 // NotificationExtendLease moves the lease of the queued rows in p.IDs still
-// leased by p.Owner to p.LeaseUntil; others are left alone.
+// leased by p.Owner to p.LeaseUntil; others are left alone. A zero
+// LeaseUntil releases them and NOTIFYs Listen-ers.
 func (s *Store) NotificationExtendLease(ctx context.Context, p *store.NotificationExtendLeaseParams) error {
 	if len(p.IDs) == 0 {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE notifications SET locked_until = $1
+	tag, err := s.pool.Exec(ctx, `UPDATE notifications SET locked_until = $1
 		WHERE locked_by = $2 AND state = 'queued' AND id = ANY($3)`, nanos(p.LeaseUntil), p.Owner, p.IDs)
 	if err != nil {
 		return fmt.Errorf("extend lease: %w", err)
+	}
+	// A zero LeaseUntil releases the records (a stopping dispatcher hands
+	// back what it never attempted): wake the other replicas so they claim
+	// them now rather than at their next sweep.
+	if p.LeaseUntil.IsZero() && tag.RowsAffected() > 0 {
+		if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, '')`, s.channel); err != nil {
+			return fmt.Errorf("wake replicas after releasing leases: %w", err)
+		}
 	}
 	return nil
 }
