@@ -179,8 +179,10 @@ type leaseReleaser interface {
 // for DrainTimeout and returns. Records not sent stay queued in the store.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	if lr, ok := d.st.(leaseReleaser); ok {
+		// A failure here must not stop delivery: the stale leases then
+		// end on their own and the sweep claims their records.
 		if n, err := lr.NotificationReleaseLeases(ctx, d.owner); err != nil {
-			return fmt.Errorf("release stale leases: %w", err)
+			d.log.Warn("release stale notification leases at start; they end on their own", "err", err)
 		} else if n > 0 {
 			d.log.Info("released stale notification leases", "count", n)
 		}

@@ -236,6 +236,7 @@ func TestDispatcher_BudgetExhaustedFailsOver(t *testing.T) {
 	require.Equal(t, "a", h[0].Name)
 	require.False(t, h[0].Healthy)
 	require.Contains(t, h[0].LastError, "connection refused")
+	require.EqualValues(t, 1, h[0].Failed, "one notification failed on a, counted once")
 }
 
 func TestDispatcher_PriorityAndSlowChannelIsolation(t *testing.T) {

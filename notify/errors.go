@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -44,8 +45,11 @@ func (e *retryAfterError) Error() string { return e.err.Error() }
 func (e *retryAfterError) Unwrap() error { return e.err }
 
 // RetryAfter marks err as retryable no sooner than d (a 429 or 503 with
-// Retry-After, Slack's ratelimited). The dispatcher waits at least d; the wait
-// does not use up the retry budget's attempts, only its maximum age.
+// Retry-After, Slack's ratelimited). The dispatcher waits at least d instead
+// of the backoff when d is longer. The answer counts as an attempt (toward
+// RetryPolicy.MaxAttempts and the backoff's doubling), and the wait counts
+// toward MaxAge: a receiver that keeps pacing a notification past its
+// budget hands it to the failover chain.
 func RetryAfter(d time.Duration, err error) error {
 	if err == nil {
 		return nil
@@ -206,10 +210,11 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	}
 	var d time.Duration
 	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs < 0 {
+		if secs < 0 || math.IsNaN(secs) {
 			return 0, false
 		}
-		d = time.Duration(secs * float64(time.Second))
+		// Capped before the conversion, which overflows past ~292 years.
+		d = time.Duration(min(secs, time.Hour.Seconds()) * float64(time.Second))
 	} else if t, err := http.ParseTime(v); err == nil {
 		d = t.Sub(now)
 		if d < 0 {

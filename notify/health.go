@@ -78,10 +78,10 @@ func (w *worker) markErr(err error) {
 	w.mu.Unlock()
 }
 
-// markExhausted records a notification that failed for good.
+// markExhausted marks the channel unhealthy: a notification failed for
+// good for a reason that is about the channel (failure counts it).
 func (w *worker) markExhausted() {
 	w.mu.Lock()
-	w.health.Failed++
 	changed := w.healthy
 	w.healthy = false
 	h := w.health

@@ -1,0 +1,37 @@
+package notify_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/klaxonhq/klaxon/notify"
+)
+
+func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"2", 2 * time.Second, true},
+		{" 1.5 ", 1500 * time.Millisecond, true},
+		{"0", 0, true},
+		{"7200", time.Hour, true},
+		// Past time.Duration's range: still capped, not wrapped negative.
+		{"1e300", time.Hour, true},
+		{"Tue, 24 Nov 2026 12:00:30 GMT", 30 * time.Second, true},
+		{"Tue, 24 Nov 2026 11:00:00 GMT", 0, true},
+		{"-1", 0, false},
+		{"NaN", 0, false},
+		{"soon", 0, false},
+		{"", 0, false},
+	} {
+		got, ok := notify.ParseRetryAfter(tc.in, now)
+		require.Equal(t, tc.ok, ok, "%q", tc.in)
+		require.Equal(t, tc.want, got, "%q", tc.in)
+	}
+}
