@@ -41,16 +41,22 @@ type worker struct {
 	// first Slack message even if its outcome is still being written.
 	threads map[string]string
 	// busy counts the in-flight sends per alert id.
-	busy    map[string]int
-	wake    chan struct{}
-	health  ChannelHealth
-	healthy bool
+	busy map[string]int
+	// sentUnwritten marks held records whose send succeeded and whose
+	// outcome is being written; heldBehind those whose wait behind an
+	// earlier notification was logged (order.go). Both end with release.
+	sentUnwritten map[int64]bool
+	heldBehind    map[int64]bool
+	wake          chan struct{}
+	health        ChannelHealth
+	healthy       bool
 }
 
 func newWorker(d *Dispatcher, c ChannelConfig, failures uint32, openFor time.Duration) *worker {
 	w := &worker{
 		d: d, cfg: c, retry: c.Retry.WithDefaults(),
-		held: map[int64]bool{}, reclaimed: map[int64]*store.Notification{}, threads: map[string]string{}, busy: map[string]int{}, wake: make(chan struct{}, 1), healthy: true,
+		held: map[int64]bool{}, reclaimed: map[int64]*store.Notification{}, threads: map[string]string{}, busy: map[string]int{},
+		sentUnwritten: map[int64]bool{}, heldBehind: map[int64]bool{}, wake: make(chan struct{}, 1), healthy: true,
 	}
 	w.timedOut = fmt.Errorf("attempt timed out after %s", w.retry.Timeout)
 	perSec, burst := c.RateLimit, c.Burst
@@ -132,6 +138,14 @@ func (w *worker) push(recs ...*store.Notification) {
 	}
 }
 
+// signal wakes a sender without blocking.
+func (w *worker) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
 func (w *worker) heldIDs() []int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -148,6 +162,8 @@ func (w *worker) release(id int64) *store.Notification {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	delete(w.held, id)
+	delete(w.sentUnwritten, id)
+	delete(w.heldBehind, id)
 	rc := w.reclaimed[id]
 	delete(w.reclaimed, id)
 	w.health.Pending = len(w.held)
@@ -327,6 +343,12 @@ func (w *worker) send(ctx, sendCtx context.Context, recs []*store.Notification) 
 		w.fail(recs, d.failure(lead, Permanent(errors.New("channel is disabled")), d.now(), 0, 0, "", false))
 		return
 	}
+	if n.Event != EventActive && n.Event != EventTest {
+		if earlier := w.behind(sendCtx, recs); earlier != nil {
+			w.holdBehind(sendCtx, recs, earlier)
+			return
+		}
+	}
 	var held time.Duration
 	if w.limiter != nil {
 		start := time.Now()
@@ -364,6 +386,11 @@ func (w *worker) send(ctx, sendCtx context.Context, recs []*store.Notification) 
 	done(err)
 	now := d.now()
 	if err == nil {
+		w.mu.Lock()
+		for _, r := range recs {
+			w.sentUnwritten[r.ID] = true
+		}
+		w.mu.Unlock()
 		w.rememberThread(lead, n.Event, rcpt.Thread)
 		w.markOK()
 		d.metrics.observeLatency(w.cfg.Name, now.Sub(lead.CreatedAt).Seconds())

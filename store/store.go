@@ -68,6 +68,12 @@ type Store interface {
 	// thread handle and inserts a failover notification, as set. It returns
 	// the inserted failover notifications.
 	NotificationFinish(ctx context.Context, p *NotificationFinishParams) ([]*Notification, error)
+	// NotificationEarlier returns the queued notification of p.AlertID on
+	// p.Channel with the lowest sequence below p.Sequence (the earliest
+	// transition not yet told), or ErrNotFound. The dispatcher holds a later
+	// transition's notification behind it, so a receiver hears of an alert
+	// in order: never resolved before active.
+	NotificationEarlier(ctx context.Context, p *NotificationEarlierParams) (*Notification, error)
 	// NotificationList returns notifications filtered by p, newest first.
 	NotificationList(ctx context.Context, p *NotificationListParams) ([]*Notification, error)
 	// NotificationStats summarises the queue.
@@ -247,6 +253,13 @@ type NotificationResult struct {
 	Failover *NotificationInsert
 }
 
+// NotificationEarlierParams names an alert's notification on a channel.
+type NotificationEarlierParams struct {
+	AlertID  string
+	Channel  string
+	Sequence int64
+}
+
 // NotificationListParams filters NotificationList. Zero values do not filter.
 type NotificationListParams struct {
 	AlertID string
@@ -282,6 +295,7 @@ const (
 	OutcomeEscalated    Outcome = "escalated"    // an escalation step notified more channels
 	OutcomeCanceled     Outcome = "canceled"     // dropped, e.g. escalation after acknowledgement
 	OutcomeCircuitOpen  Outcome = "circuit_open" // not tried: the channel's circuit is open
+	OutcomeHeld         Outcome = "held"         // not sent yet: an earlier transition's notification is still queued
 )
 
 // Delivery is one delivery log entry: an attempt or a decision.

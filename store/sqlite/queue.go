@@ -269,6 +269,25 @@ func (s *Store) NotificationStats(ctx context.Context, now time.Time) (*store.Qu
 	return st, nil
 }
 
+// NotificationEarlier returns the alert's earliest queued notification on
+// the channel below p.Sequence, or store.ErrNotFound.
+func (s *Store) NotificationEarlier(ctx context.Context, p *store.NotificationEarlierParams) (*store.Notification, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+notificationColumns+` FROM notifications
+		WHERE alert_id = ? AND channel = ? AND state = 'queued' AND sequence < ?
+		ORDER BY sequence, id LIMIT 1`, p.AlertID, p.Channel, p.Sequence)
+	if err != nil {
+		return nil, fmt.Errorf("find earlier notification: %w", err)
+	}
+	out, err := collectNotifications(rows)
+	if err != nil {
+		return nil, fmt.Errorf("find earlier notification: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, store.ErrNotFound
+	}
+	return out[0], nil
+}
+
 // ThreadGet returns the thread handle of an alert and channel, or "".
 func (s *Store) ThreadGet(ctx context.Context, p *store.ThreadGetParams) (string, error) {
 	var th string

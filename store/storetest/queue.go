@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -41,6 +42,50 @@ func testClaimOrder(t *testing.T, s store.Store) {
 	// have expired, so those rows are claimable again, in the same order.
 	got = claim(t, s, "ops", 10, T0.Add(time.Hour), "w3")
 	require.Equal(t, []int64{later[0].ID, in[1].ID, in[3].ID, in[4].ID, in[0].ID}, ids(got))
+}
+
+func testNotificationEarlier(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	earlier := func(alertID, channel string, seq int64) *store.Notification {
+		t.Helper()
+		n, err := s.NotificationEarlier(ctx, &store.NotificationEarlierParams{AlertID: alertID, Channel: channel, Sequence: seq})
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		require.NoError(t, err)
+		return n
+	}
+	a := NewAlert("a", "a", alert.StateActive, T0)
+	a.Sequence = 1
+	n1 := MustApply(t, s, NewChange(a, NewNotification(a, "ops", T0), NewNotification(a, "pager", T0)))
+	a2 := *a
+	a2.Sequence, a2.State = 2, alert.StateAcknowledged
+	n2 := MustApply(t, s, NewChange(&a2, NewNotification(&a2, "ops", T0)))
+	a3 := a2
+	a3.Sequence, a3.State = 3, alert.StateResolved
+	MustApply(t, s, NewChange(&a3, NewNotification(&a3, "ops", T0)))
+
+	require.Nil(t, earlier("a", "ops", 1), "nothing before the first transition")
+	got := earlier("a", "ops", 3)
+	require.NotNil(t, got)
+	require.Equal(t, n1[0].ID, got.ID, "the earliest of the two still queued")
+	require.Equal(t, int64(1), got.Sequence)
+	require.Nil(t, earlier("a", "slack", 3), "another channel's records do not count")
+	require.Nil(t, earlier("b", "ops", 3))
+
+	// Once the first is finished (sent, failed or failed over), the second
+	// is the earliest; once that is too, nothing is.
+	for _, id := range []int64{n1[0].ID, n2[0].ID} {
+		_, err := s.NotificationFinish(ctx, &store.NotificationFinishParams{Results: []*store.NotificationResult{
+			{ID: id, State: store.NotificationSent, Attempts: 1},
+		}})
+		require.NoError(t, err)
+		if id == n1[0].ID {
+			require.Equal(t, n2[0].ID, earlier("a", "ops", 3).ID)
+		}
+	}
+	require.Nil(t, earlier("a", "ops", 3))
+	require.Equal(t, n1[1].ID, earlier("a", "pager", 2).ID)
 }
 
 func testClaimLease(t *testing.T, s store.Store) {

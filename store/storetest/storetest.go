@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Finish", testFinish},
 		{"FinishUnknown", testFinishUnknown},
 		{"FinishLargeBatch", testFinishLargeBatch},
+		{"NotificationEarlier", testNotificationEarlier},
 		{"NotificationList", testNotificationList},
 		{"NotificationStats", testNotificationStats},
 		{"Deliveries", testDeliveries},

@@ -1,0 +1,110 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/notify"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// eventLog records the events a channel was called with, failed or not.
+type eventLog struct {
+	mu     sync.Mutex
+	events []notify.Event
+}
+
+func (l *eventLog) add(e notify.Event) {
+	l.mu.Lock()
+	l.events = append(l.events, e)
+	l.mu.Unlock()
+}
+
+func (l *eventLog) get() []notify.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]notify.Event(nil), l.events...)
+}
+
+func heldEntries(t *testing.T, st store.Store, alertID string) []*store.Delivery {
+	t.Helper()
+	log, err := st.DeliveryList(context.Background(), &store.DeliveryListParams{AlertID: alertID})
+	require.NoError(t, err)
+	var held []*store.Delivery
+	for _, e := range log {
+		if e.Outcome == store.OutcomeHeld {
+			held = append(held, e)
+		}
+	}
+	return held
+}
+
+// The firing notification fails once and is retried later; the alert
+// resolves meanwhile. The resolution waits for the retry instead of
+// overtaking it, and the log says why it waited.
+func TestDispatcher_ResolutionWaitsForAScheduledRetry(t *testing.T) {
+	t.Parallel()
+	var calls eventLog
+	rec := newRecorder(func(n *notify.Notification, call int) error {
+		calls.add(n.Event)
+		if call == 1 {
+			return &notify.StatusError{Code: 500}
+		}
+		return nil
+	})
+	b := setup(t, notify.ChannelConfig{Name: "ops", Channel: rec,
+		Retry: notify.RetryPolicy{InitialBackoff: 400 * time.Millisecond, Timeout: time.Second, Jitter: -1}})
+	b.enqueue(t, "a1", 1, alert.High, notify.EventActive, nil, "ops")
+	require.Eventually(t, func() bool { return rec.calls.Load() == 1 }, 10*time.Second, time.Millisecond)
+	b.enqueue(t, "a1", 2, alert.High, notify.EventResolved, nil, "ops")
+
+	got := rec.wait(t, 2)
+	require.Equal(t, notify.EventActive, got[0].Event)
+	require.Equal(t, notify.EventResolved, got[1].Event)
+	require.Equal(t, []notify.Event{notify.EventActive, notify.EventActive, notify.EventResolved}, calls.get())
+	require.Equal(t, "thread-a1", got[1].Thread, "the resolution threads to the firing message")
+
+	held := heldEntries(t, b.st, "a1")
+	require.Len(t, held, 1, "logged once however often it looked")
+	require.Equal(t, string(notify.EventResolved), held[0].Event)
+	require.Equal(t, "earlier_notification_queued", held[0].Reason)
+	require.Contains(t, held[0].Detail, string(notify.EventActive))
+}
+
+// A grouped firing notification waits for its group_wait; the alert
+// resolves before it leaves. The receiver still hears firing, then
+// resolved.
+func TestDispatcher_ResolutionWaitsForAGroupWait(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder(nil)
+	b := setup(t, notify.ChannelConfig{Name: "ops", Channel: rec})
+	now := time.Now()
+	a := &alert.Alert{ID: "g1", Fingerprint: alert.NewFingerprint("r", alert.Labels{"id": "g1"}), RuleID: "r",
+		State: alert.StateActive, Severity: alert.High, Labels: alert.Labels{"id": "g1"}, StartedAt: now, UpdatedAt: now, Sequence: 1}
+	payload, err := json.Marshal(notify.AlertEvent{Alert: a})
+	require.NoError(t, err)
+	// As the lifecycle writes a grouped notification: due when the group's
+	// wait ends, not leased, left to the sweep.
+	recs, err := b.st.Apply(context.Background(), &store.ApplyParams{Changes: []store.Change{{Alert: a,
+		Transition: &alert.Transition{AlertID: "g1", Fingerprint: a.Fingerprint, Sequence: 1, To: a.State, At: now},
+		Notifications: []*store.NotificationInsert{{
+			IdempotencyKey: notify.IdempotencyKey(a.Fingerprint, 1, "ops"), AlertID: "g1", Fingerprint: a.Fingerprint,
+			Sequence: 1, Channel: "ops", Event: string(notify.EventActive), Priority: 40, Payload: payload,
+			GroupKey: "team=db", CreatedAt: now, NextAttemptAt: now.Add(400 * time.Millisecond),
+		}},
+	}}})
+	require.NoError(t, err)
+	b.disp.Enqueue(recs)
+	b.enqueue(t, "g1", 2, alert.High, notify.EventResolved, nil, "ops")
+
+	got := rec.wait(t, 2)
+	require.Equal(t, notify.EventActive, got[0].Event)
+	require.Equal(t, notify.EventResolved, got[1].Event)
+	require.Len(t, heldEntries(t, b.st, "g1"), 1)
+}
