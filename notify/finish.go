@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/klaxonhq/klaxon/store"
@@ -67,13 +68,7 @@ func (d *Dispatcher) failure(r *store.Notification, err error, now time.Time, la
 		e.Detail = "retry budget exhausted"
 	}
 	res.State = store.NotificationFailed
-	if len(r.Failover) > 0 {
-		next := r.Failover[0]
-		res.FailedOverTo = next
-		e.Outcome = store.OutcomeFailedOver
-		e.Detail = joinDetail(e.Detail, "failed over to "+next)
-		res.Failover = d.failoverInsert(r, now)
-	}
+	d.failOver(r, res, e, now)
 	if w != nil {
 		w.mu.Lock()
 		w.health.Failed++
@@ -83,6 +78,19 @@ func (d *Dispatcher) failure(r *store.Notification, err error, now time.Time, la
 		}
 	}
 	return out
+}
+
+// failOver hands a failed record to the next channel of its chain, if it
+// has one, and says so in its log entry.
+func (d *Dispatcher) failOver(r *store.Notification, res *store.NotificationResult, e *store.Delivery, now time.Time) {
+	if len(r.Failover) == 0 {
+		return
+	}
+	next := r.Failover[0]
+	res.FailedOverTo = next
+	e.Outcome = store.OutcomeFailedOver
+	e.Detail = joinDetail(e.Detail, "failed over to "+next)
+	res.Failover = d.failoverInsert(r, now)
 }
 
 // failoverInsert is the record that hands r to the next channel of its
@@ -100,7 +108,8 @@ func (d *Dispatcher) failoverInsert(r *store.Notification, now time.Time) *store
 
 // follow gives a record that rode in lead's notification the lead's
 // failed outcome: retried at the same time (so the group is claimed and sent
-// together again), failed over with it, or failed.
+// together again), or failed, and then failed over along its own chain
+// when it has one (the lead's may differ).
 func (d *Dispatcher) follow(r, lead *store.Notification, lr *result, now time.Time) *result {
 	res := *lr.res
 	res.ID, res.Thread, res.Failover, res.FailedOverTo = r.ID, "", nil, ""
@@ -108,11 +117,15 @@ func (d *Dispatcher) follow(r, lead *store.Notification, lr *result, now time.Ti
 	e := *lr.res.Delivery
 	e.ID, e.NotificationID, e.AlertID, e.Fingerprint, e.Channel, e.Event = 0, r.ID, r.AlertID, r.Fingerprint, r.Channel, r.Event
 	e.Attempt = max(res.Attempts, 1)
-	e.Detail = joinDetail(e.Detail, "grouped with notification "+lead.IdempotencyKey)
-	if lr.res.FailedOverTo != "" && len(r.Failover) > 0 {
-		res.FailedOverTo = r.Failover[0]
-		res.Failover = d.failoverInsert(r, now)
+	if lr.res.FailedOverTo != "" {
+		// The lead's entry names the lead's next channel.
+		e.Outcome = store.OutcomeFailed
+		e.Detail = strings.TrimSuffix(strings.TrimSuffix(e.Detail, "failed over to "+lr.res.FailedOverTo), "; ")
 	}
+	if res.State == store.NotificationFailed {
+		d.failOver(r, &res, &e, now)
+	}
+	e.Detail = joinDetail(e.Detail, "grouped with notification "+lead.IdempotencyKey)
 	res.Delivery = &e
 	return &result{rec: r, res: &res}
 }

@@ -108,3 +108,79 @@ func TestDispatcher_ResolutionWaitsForAGroupWait(t *testing.T) {
 	require.Equal(t, notify.EventResolved, got[1].Event)
 	require.Len(t, heldEntries(t, b.st, "g1"), 1)
 }
+
+// enqueueGroup writes one notification per alert id, all in group "g" on
+// channel, with the given failover chains, and hands them over together.
+func (b *bundle) enqueueGroup(t *testing.T, channel string, ids []string, chains [][]string) {
+	t.Helper()
+	now := time.Now()
+	var changes []store.Change
+	for i, id := range ids {
+		a := &alert.Alert{ID: id, Fingerprint: alert.NewFingerprint("r", alert.Labels{"id": id}), RuleID: "r",
+			State: alert.StateActive, Severity: alert.High, Labels: alert.Labels{"id": id}, StartedAt: now, UpdatedAt: now, Sequence: 1}
+		payload, err := json.Marshal(notify.AlertEvent{Alert: a})
+		require.NoError(t, err)
+		changes = append(changes, store.Change{Alert: a,
+			Transition: &alert.Transition{AlertID: id, Fingerprint: a.Fingerprint, Sequence: 1, To: a.State, At: now},
+			Notifications: []*store.NotificationInsert{{
+				IdempotencyKey: notify.IdempotencyKey(a.Fingerprint, 1, channel), AlertID: id, Fingerprint: a.Fingerprint,
+				Sequence: 1, Channel: channel, Event: string(notify.EventActive), Priority: 40, Payload: payload,
+				GroupKey: "g", Failover: chains[i], CreatedAt: now, NextAttemptAt: now,
+				LockedUntil: now.Add(time.Minute), LockedBy: "me",
+			}},
+		})
+	}
+	recs, err := b.st.Apply(context.Background(), &store.ApplyParams{Changes: changes})
+	require.NoError(t, err)
+	b.disp.Enqueue(recs)
+}
+
+// A grouped notification fails permanently: each member fails over along
+// its own chain, and a member without one fails without a failover in its
+// log, whatever the group's lead had.
+func TestDispatcher_GroupMembersFailOverAlongTheirOwnChains(t *testing.T) {
+	t.Parallel()
+	bad := newRecorder(func(*notify.Notification, int) error {
+		return notify.Permanent(&notify.StatusError{Code: 400})
+	})
+	backup := newRecorder(nil)
+	b := setup(t,
+		notify.ChannelConfig{Name: "a", Channel: bad, Concurrency: 1},
+		notify.ChannelConfig{Name: "b", Channel: backup},
+	)
+	b.enqueueGroup(t, "a", []string{"m1", "m2", "m3"}, [][]string{nil, {"b"}, nil})
+	b.enqueueGroup(t, "a", []string{"n1", "n2"}, [][]string{{"b"}, nil})
+
+	var got []string
+	require.Eventually(t, func() bool {
+		for {
+			select {
+			case n := <-backup.sent:
+				for _, ae := range n.Alerts {
+					got = append(got, ae.Alert.ID)
+				}
+			default:
+				return len(got) >= 2
+			}
+		}
+	}, 10*time.Second, 5*time.Millisecond)
+	require.ElementsMatch(t, []string{"m2", "n1"}, got, "members with a chain, lead or not")
+	require.EqualValues(t, 2, bad.calls.Load(), "one call per group")
+
+	outcome := func(id string) store.Outcome {
+		log, err := b.st.DeliveryList(context.Background(), &store.DeliveryListParams{AlertID: id, Channel: "a"})
+		require.NoError(t, err)
+		require.NotEmpty(t, log, id)
+		return log[0].Outcome
+	}
+	for id, want := range map[string]store.Outcome{
+		"m1": store.OutcomeFailed, "m2": store.OutcomeFailedOver, "m3": store.OutcomeFailed,
+		"n1": store.OutcomeFailedOver, "n2": store.OutcomeFailed,
+	} {
+		require.Equal(t, want, outcome(id), id)
+	}
+	ns, err := b.st.NotificationList(context.Background(), &store.NotificationListParams{AlertID: "n2", Channel: "a"})
+	require.NoError(t, err)
+	require.Equal(t, store.NotificationFailed, ns[0].State)
+	require.Empty(t, ns[0].FailedOverTo)
+}

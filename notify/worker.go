@@ -361,17 +361,30 @@ func (w *worker) send(ctx, sendCtx context.Context, recs []*store.Notification) 
 	}
 	done, berr := w.breaker.Allow()
 	if berr != nil {
-		if len(lead.Failover) > 0 {
-			cerr := fmt.Errorf("%w: %s", ErrCircuitOpen, w.lastError())
-			w.fail(recs, d.failure(lead, Permanent(cerr), d.now(), 0, held, string(store.OutcomeCircuitOpen), false))
-			return
+		if errors.Is(berr, gobreaker.ErrOpenState) {
+			// Open: each record with a failover chain moves on to its own
+			// next channel, not tried here.
+			cerr := Permanent(fmt.Errorf("%w: %s", ErrCircuitOpen, w.lastError()))
+			now := d.now()
+			var stay []*store.Notification
+			for _, r := range recs {
+				if len(r.Failover) == 0 {
+					stay = append(stay, r)
+					continue
+				}
+				d.results <- d.failure(r, cerr, now, 0, held, string(store.OutcomeCircuitOpen), false)
+			}
+			recs = stay
 		}
-		// Nowhere to fail over to: back in the queue until the circuit
-		// lets a trial through (the loop waits while it is open).
-		w.requeue(recs)
-		select {
-		case <-ctx.Done():
-		case <-time.After(circuitPoll):
+		// The rest (all of them while a half-open circuit's trial call is
+		// in flight: its outcome decides) go back in the queue until the
+		// circuit lets them through; the loop waits while it is open.
+		if len(recs) > 0 {
+			w.requeue(recs)
+			select {
+			case <-ctx.Done():
+			case <-time.After(circuitPoll):
+			}
 		}
 		return
 	}
