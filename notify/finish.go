@@ -153,6 +153,9 @@ func joinDetail(a, b string) string {
 // outcome is written at once.
 const finishLinger = time.Millisecond
 
+// finishTimeout bounds one write of outcomes.
+const finishTimeout = 30 * time.Second
+
 // finisher writes outcomes in batches (group commit: one transaction for
 // every outcome that arrived while the previous one was being written, and
 // under load for those of the next finishLinger).
@@ -202,7 +205,7 @@ func (d *Dispatcher) gather(batch *[]*result, limit int) bool {
 }
 
 func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
-	p := &store.NotificationFinishParams{Results: make([]*store.NotificationResult, 0, len(batch))}
+	p := &store.NotificationFinishParams{Results: make([]*store.NotificationResult, 0, len(batch)), Owner: d.owner}
 	var extra []*store.Delivery
 	for _, r := range batch {
 		// Grouped grouped-away records of a lead that is retried stay with
@@ -213,7 +216,10 @@ func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
 	var failovers []*store.Notification
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		failovers, err = d.st.NotificationFinish(ctx, p)
+		// Bounded, so a database that hangs cannot hold shutdown up.
+		fctx, cancel := context.WithTimeout(ctx, finishTimeout)
+		failovers, err = d.st.NotificationFinish(fctx, p)
+		cancel()
 		if err == nil {
 			break
 		}
@@ -236,6 +242,10 @@ func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
 		}
 	}
 	for _, r := range batch {
+		if r.res.Skipped {
+			d.log.Warn("another replica took this notification over after its lease lapsed here; this outcome is not recorded",
+				"notification", r.rec.ID, "channel", r.rec.Channel, "outcome", string(r.res.Delivery.Outcome))
+		}
 		if w := d.workers[r.rec.Channel]; w != nil {
 			// Held until now, so this process never sends a record twice
 			// at once. A sweep that claimed it meanwhile leased it again:

@@ -232,6 +232,13 @@ type NotificationExtendLeaseParams struct {
 // NotificationFinishParams holds a batch of outcomes.
 type NotificationFinishParams struct {
 	Results []*NotificationResult
+	// Owner, when set, is the lease owner the results come from. A store
+	// shared by replicas (PostgreSQL) then writes a result only while its
+	// record is queued and leased by Owner; a record another replica took
+	// over once this lease lapsed is left alone (its log entry, thread and
+	// failover too) and its result marked Skipped. SQLite has one process,
+	// whose dispatcher owns every lease, and writes every result.
+	Owner string
 }
 
 // NotificationResult is the outcome of one send.
@@ -251,6 +258,9 @@ type NotificationResult struct {
 	Thread string
 	// Failover, when set, is inserted as a new queued record.
 	Failover *NotificationInsert
+	// Skipped is set by NotificationFinish when nothing was written because
+	// the record was no longer leased by the params' Owner.
+	Skipped bool
 }
 
 // NotificationEarlierParams names an alert's notification on a channel.

@@ -202,3 +202,52 @@ func TestWrite_PanicReleasesLocks(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "after the panic", got.Summary)
 }
+
+// A replica whose lease lapsed, and whose record another replica claimed,
+// writes nothing when it finishes: not the state, not the log entry, not a
+// failover. The replica that holds the lease writes its outcome.
+func TestFinish_OwnerWhoseLeaseWasTakenOverWritesNothing(t *testing.T) {
+	t.Parallel()
+	s := openTemp(t)
+	ctx := t.Context()
+	a := storetest.NewAlert("a1", "n1", alert.StateActive, storetest.T0)
+	ni := storetest.NewNotification(a, "ops", storetest.T0)
+	ni.LockedBy, ni.LockedUntil = "replica-a", storetest.T0.Add(time.Minute)
+	recs := storetest.MustApply(t, s, storetest.NewChange(a, ni))
+	later := storetest.T0.Add(2 * time.Minute)
+	claimed, err := s.NotificationClaim(ctx, &store.NotificationClaimParams{Channel: "ops", Limit: 1, Now: later,
+		LeaseUntil: later.Add(time.Minute), Owner: "replica-b"})
+	require.NoError(t, err)
+	require.Len(t, claimed, 1)
+
+	result := func() *store.NotificationResult {
+		fo := storetest.NewNotification(a, "backup", later)
+		return &store.NotificationResult{ID: recs[0].ID, State: store.NotificationFailed, Attempts: 1,
+			FailedOverTo: "backup", Failover: fo,
+			Delivery: &store.Delivery{At: later, Attempt: 1, Outcome: store.OutcomeFailedOver, Error: "400"}}
+	}
+	stale := result()
+	failovers, err := s.NotificationFinish(ctx, &store.NotificationFinishParams{
+		Results: []*store.NotificationResult{stale}, Owner: "replica-a"})
+	require.NoError(t, err)
+	require.Empty(t, failovers)
+	require.True(t, stale.Skipped)
+	ns, err := s.NotificationList(ctx, &store.NotificationListParams{AlertID: "a1"})
+	require.NoError(t, err)
+	require.Len(t, ns, 1, "no failover record")
+	require.Equal(t, store.NotificationQueued, ns[0].State)
+	require.Equal(t, "replica-b", ns[0].LockedBy)
+	log, err := s.DeliveryList(ctx, &store.DeliveryListParams{AlertID: "a1"})
+	require.NoError(t, err)
+	require.Empty(t, log)
+
+	current := result()
+	failovers, err = s.NotificationFinish(ctx, &store.NotificationFinishParams{
+		Results: []*store.NotificationResult{current}, Owner: "replica-b"})
+	require.NoError(t, err)
+	require.False(t, current.Skipped)
+	require.Len(t, failovers, 1)
+	ns, err = s.NotificationList(ctx, &store.NotificationListParams{AlertID: "a1", Channel: "ops"})
+	require.NoError(t, err)
+	require.Equal(t, store.NotificationFailed, ns[0].State)
+}

@@ -94,6 +94,13 @@ const notificationFinish = `UPDATE notifications SET state = $1, attempts = $2, 
 	sent_at = $7, sent_attempt = $8, sent_status = $9, sent_latency = $10, sent_detail = $11
 	WHERE id = $12 RETURNING alert_id, fingerprint, channel, event`
 
+// notificationFinishOwned writes only a record still queued and leased by
+// the finishing owner ($13).
+const notificationFinishOwned = `UPDATE notifications SET state = $1, attempts = $2, next_attempt_at = $3,
+	last_error = $4, failed_over_to = $5, locked_until = 0, locked_by = '', updated_at = $6,
+	sent_at = $7, sent_attempt = $8, sent_status = $9, sent_latency = $10, sent_detail = $11
+	WHERE id = $12 AND state = 'queued' AND locked_by = $13 RETURNING alert_id, fingerprint, channel, event`
+
 const threadUpsert = `INSERT INTO threads (alert_id, channel, thread) VALUES ($1, $2, $3)
 	ON CONFLICT (alert_id, channel) DO UPDATE SET thread = excluded.thread`
 
@@ -122,11 +129,19 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 				d := r.Delivery
 				sentAt, sentAttempt, sentStatus, sentLatency, sentDetail = nanos(at), d.Attempt, d.StatusCode, int64(d.Latency), d.Detail
 			}
-			b.Queue(notificationFinish, string(r.State), r.Attempts, nanos(r.NextAttemptAt), r.LastError,
-				r.FailedOverTo, nanos(at), sentAt, sentAttempt, sentStatus, sentLatency, sentDetail,
-				r.ID).QueryRow(func(row pgx.Row) error {
+			q, args := notificationFinish, []any{string(r.State), r.Attempts, nanos(r.NextAttemptAt), r.LastError,
+				r.FailedOverTo, nanos(at), sentAt, sentAttempt, sentStatus, sentLatency, sentDetail, r.ID}
+			if p.Owner != "" {
+				q, args = notificationFinishOwned, append(args, p.Owner)
+			}
+			r.Skipped = false
+			b.Queue(q, args...).QueryRow(func(row pgx.Row) error {
 				rec := &recs[i]
 				err := row.Scan(&rec.alertID, &rec.fp, &rec.channel, &rec.event)
+				if errors.Is(err, pgx.ErrNoRows) && p.Owner != "" {
+					r.Skipped = true
+					return nil
+				}
 				if errors.Is(err, pgx.ErrNoRows) {
 					return fmt.Errorf("notification %d: %w", r.ID, store.ErrNotFound)
 				}
@@ -141,6 +156,9 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 		}
 		b = &pgx.Batch{}
 		for i, r := range p.Results {
+			if r.Skipped {
+				continue
+			}
 			rec := recs[i]
 			threadAlert := rec.alertID
 			if d := r.Delivery; d != nil {
