@@ -275,7 +275,6 @@ func (s *Store) NotificationStats(ctx context.Context, now time.Time) (*store.Qu
 	return st, nil
 }
 
-
 // NotificationEarlier returns the alert's earliest queued notification on
 // the channel below p.Sequence, or store.ErrNotFound.
 func (s *Store) NotificationEarlier(ctx context.Context, p *store.NotificationEarlierParams) (*store.Notification, error) {
@@ -294,6 +293,7 @@ func (s *Store) NotificationEarlier(ctx context.Context, p *store.NotificationEa
 	}
 	return out[0], nil
 }
+
 // ThreadGet returns the thread handle of an alert and channel, or "".
 func (s *Store) ThreadGet(ctx context.Context, p *store.ThreadGetParams) (string, error) {
 	var th string
