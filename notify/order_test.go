@@ -3,6 +3,8 @@ package notify_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -109,9 +111,9 @@ func TestDispatcher_ResolutionWaitsForAGroupWait(t *testing.T) {
 	require.Len(t, heldEntries(t, b.st, "g1"), 1)
 }
 
-// enqueueGroup writes one notification per alert id, all in group "g" on
+// enqueueGroup writes one notification per alert id, all in one group (keyed by the first id) on
 // channel, with the given failover chains, and hands them over together.
-func (b *bundle) enqueueGroup(t *testing.T, channel string, ids []string, chains [][]string) {
+func (b *bundle) enqueueGroup(t *testing.T, channel string, ids []string, chains [][]string, unreadable ...string) {
 	t.Helper()
 	now := time.Now()
 	var changes []store.Change
@@ -120,12 +122,15 @@ func (b *bundle) enqueueGroup(t *testing.T, channel string, ids []string, chains
 			State: alert.StateActive, Severity: alert.High, Labels: alert.Labels{"id": id}, StartedAt: now, UpdatedAt: now, Sequence: 1}
 		payload, err := json.Marshal(notify.AlertEvent{Alert: a})
 		require.NoError(t, err)
+		if slices.Contains(unreadable, id) {
+			payload = payload[:len(payload)/2]
+		}
 		changes = append(changes, store.Change{Alert: a,
 			Transition: &alert.Transition{AlertID: id, Fingerprint: a.Fingerprint, Sequence: 1, To: a.State, At: now},
 			Notifications: []*store.NotificationInsert{{
 				IdempotencyKey: notify.IdempotencyKey(a.Fingerprint, 1, channel), AlertID: id, Fingerprint: a.Fingerprint,
 				Sequence: 1, Channel: channel, Event: string(notify.EventActive), Priority: 40, Payload: payload,
-				GroupKey: "g", Failover: chains[i], CreatedAt: now, NextAttemptAt: now,
+				GroupKey: "g-" + ids[0], Failover: chains[i], CreatedAt: now, NextAttemptAt: now,
 				LockedUntil: now.Add(time.Minute), LockedBy: "me",
 			}},
 		})
@@ -183,4 +188,24 @@ func TestDispatcher_GroupMembersFailOverAlongTheirOwnChains(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.NotificationFailed, ns[0].State)
 	require.Empty(t, ns[0].FailedOverTo)
+}
+
+// One member's payload cannot be read: it fails by itself, and the rest of
+// its group is sent.
+func TestDispatcher_UnreadablePayloadFailsOnlyItsRecord(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder(nil)
+	b := setup(t, notify.ChannelConfig{Name: "ops", Channel: rec, Concurrency: 1})
+	b.enqueueGroup(t, "ops", []string{"u1", "u2", "u3"}, [][]string{nil, nil, nil}, "u1")
+	n := rec.wait(t, 1)[0]
+	var ids []string
+	for _, ae := range n.Alerts {
+		ids = append(ids, ae.Alert.ID)
+	}
+	require.Equal(t, []string{"u2", "u3"}, ids)
+	require.Eventually(t, func() bool {
+		ns, err := b.st.NotificationList(context.Background(), &store.NotificationListParams{AlertID: "u1"})
+		require.NoError(t, err)
+		return ns[0].State == store.NotificationFailed && strings.Contains(ns[0].LastError, "decode notification")
+	}, 10*time.Second, 5*time.Millisecond)
 }

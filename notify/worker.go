@@ -330,15 +330,16 @@ func (w *worker) loop(ctx, sendCtx context.Context) {
 // send delivers one notification (several records when grouped).
 func (w *worker) send(ctx, sendCtx context.Context, recs []*store.Notification) {
 	d := w.d
-	lead := recs[0]
-	n, err := w.build(sendCtx, recs)
-	if err != nil {
-		d.results <- d.failure(lead, Permanent(err), d.now(), 0, 0, "", false)
-		for _, r := range recs[1:] {
-			d.results <- d.failure(r, Permanent(err), d.now(), 0, 0, "", false)
-		}
+	n, recs, bad := w.build(sendCtx, recs)
+	for _, b := range bad {
+		// A payload that cannot be read fails its own record, not the
+		// group it was to ride in.
+		d.results <- d.failure(b.rec, Permanent(b.err), d.now(), 0, 0, "", false)
+	}
+	if n == nil {
 		return
 	}
+	lead := recs[0]
 	if w.cfg.Disabled || w.isGone() {
 		w.fail(recs, d.failure(lead, Permanent(errors.New("channel is disabled")), d.now(), 0, 0, "", false))
 		return
@@ -436,28 +437,35 @@ func (w *worker) groupedAway(recs []*store.Notification, lead *store.Notificatio
 	}
 }
 
-// build turns records into the Notification the channel sees.
-func (w *worker) build(ctx context.Context, recs []*store.Notification) (*Notification, error) {
-	lead := recs[0]
-	n := &Notification{
-		ID: lead.ID, IdempotencyKey: lead.IdempotencyKey, Channel: lead.Channel,
-		Event: Event(lead.Event), GroupKey: lead.GroupKey, Attempt: lead.Attempts + 1,
-		CreatedAt: lead.CreatedAt,
-	}
-	n.Alerts = make([]AlertEvent, 0, len(recs))
+// badRecord is a record whose payload cannot be read.
+type badRecord struct {
+	rec *store.Notification
+	err error
+}
+
+// build turns records into the Notification the channel sees, led by the
+// first record whose payload reads; kept are the records it carries. It
+// returns a nil Notification when no payload reads.
+func (w *worker) build(ctx context.Context, recs []*store.Notification) (n *Notification, kept []*store.Notification, bad []badRecord) {
+	alerts := make([]AlertEvent, 0, len(recs))
+	kept = make([]*store.Notification, 0, len(recs))
 	for _, r := range recs {
-		if ae, ok := r.Decoded.(*AlertEvent); ok {
-			n.Alerts = append(n.Alerts, *ae)
+		ae, err := decodeEvent(r)
+		if err != nil {
+			bad = append(bad, badRecord{rec: r, err: err})
 			continue
 		}
-		var ae AlertEvent
-		if err := json.Unmarshal(r.Payload, &ae); err != nil {
-			return nil, fmt.Errorf("decode notification %d payload: %w", r.ID, err)
-		}
-		if ae.Alert == nil {
-			return nil, fmt.Errorf("decode notification %d payload: no alert in it", r.ID)
-		}
-		n.Alerts = append(n.Alerts, ae)
+		alerts = append(alerts, ae)
+		kept = append(kept, r)
+	}
+	if len(kept) == 0 {
+		return nil, nil, bad
+	}
+	lead := kept[0]
+	n = &Notification{
+		ID: lead.ID, IdempotencyKey: lead.IdempotencyKey, Channel: lead.Channel,
+		Event: Event(lead.Event), GroupKey: lead.GroupKey, Attempt: lead.Attempts + 1,
+		CreatedAt: lead.CreatedAt, Alerts: alerts,
 	}
 	if n.Event != EventActive && n.Event != EventTest {
 		w.mu.Lock()
@@ -471,7 +479,23 @@ func (w *worker) build(ctx context.Context, recs []*store.Notification) (*Notifi
 	if w.d.extURL != nil {
 		n.ExternalURL = w.d.extURL(n.Alert())
 	}
-	return n, nil
+	return n, kept, bad
+}
+
+// decodeEvent returns the alert event a record carries: the one handed over
+// in memory, else its stored payload decoded.
+func decodeEvent(r *store.Notification) (AlertEvent, error) {
+	if ae, ok := r.Decoded.(*AlertEvent); ok {
+		return *ae, nil
+	}
+	var ae AlertEvent
+	if err := json.Unmarshal(r.Payload, &ae); err != nil {
+		return AlertEvent{}, fmt.Errorf("decode notification %d payload: %w", r.ID, err)
+	}
+	if ae.Alert == nil {
+		return AlertEvent{}, fmt.Errorf("decode notification %d payload: no alert in it", r.ID)
+	}
+	return ae, nil
 }
 
 // recHeap orders records by priority (higher first), then id.
