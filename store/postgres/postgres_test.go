@@ -93,16 +93,23 @@ func TestOpen_BadURLHidesSecret(t *testing.T) {
 	require.NotContains(t, err.Error(), "hunter2")
 }
 
-func TestListen(t *testing.T) {
-	t.Parallel()
+// openPair opens two stores on one fresh schema, as two replicas would.
+func openPair(t *testing.T) (writer, replica *postgres.Store) {
+	t.Helper()
 	url := testURL(t)
 	schema := newSchema(t, url)
 	writer, err := postgres.Open(t.Context(), url, &postgres.Options{Schema: schema})
 	require.NoError(t, err)
-	defer writer.Close()
-	replica, err := postgres.Open(t.Context(), url, &postgres.Options{Schema: schema})
+	t.Cleanup(func() { writer.Close() })
+	replica, err = postgres.Open(t.Context(), url, &postgres.Options{Schema: schema})
 	require.NoError(t, err)
-	defer replica.Close()
+	t.Cleanup(func() { replica.Close() })
+	return writer, replica
+}
+
+func TestListen(t *testing.T) {
+	t.Parallel()
+	writer, replica := openPair(t)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	wake := replica.Listen(ctx)
@@ -128,14 +135,7 @@ func TestListen(t *testing.T) {
 // replicas; moving a lease forward does not.
 func TestListen_ReleasedLeasesWake(t *testing.T) {
 	t.Parallel()
-	url := testURL(t)
-	schema := newSchema(t, url)
-	writer, err := postgres.Open(t.Context(), url, &postgres.Options{Schema: schema})
-	require.NoError(t, err)
-	defer writer.Close()
-	replica, err := postgres.Open(t.Context(), url, &postgres.Options{Schema: schema})
-	require.NoError(t, err)
-	defer replica.Close()
+	writer, replica := openPair(t)
 
 	a := storetest.NewAlert("r1", "r1", alert.StateActive, storetest.T0)
 	ni := storetest.NewNotification(a, "ops", storetest.T0)
