@@ -228,7 +228,9 @@ func (m *Manager) load(ctx context.Context) error {
 		return fmt.Errorf("load silences: %w", err)
 	}
 	m.silences = sils
-	m.silenceDue = m.nextSilenceBoundary(m.now())
+	// Silences may have started or ended while no process led: the first
+	// Tick reconciles every open alert with them.
+	m.silenceDue = m.now()
 	return nil
 }
 

@@ -130,7 +130,12 @@ func (m *Manager) reconcile(ctx context.Context, now time.Time) error {
 			}
 		}
 	}
-	return m.commit(ctx, &b)
+	if err := m.commit(ctx, &b); err != nil {
+		// The boundary is not lost: the next Tick tries again.
+		m.silenceDue = now
+		return err
+	}
+	return nil
 }
 
 // nextSilenceBoundary is the next time after now a silence starts or ends

@@ -1,0 +1,90 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// Silence boundaries that pass while no process leads are applied by the
+// next leader's first Tick: a silence that ended lets its alert notify, one
+// that started suppresses its alert.
+func TestManager_SilenceBoundariesPassedWhileDown(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{Notify: []string{"ops"}}})
+	ctx := context.Background()
+	api, err := alert.NewMatcher("service", alert.MatchEqual, "api")
+	require.NoError(t, err)
+	_, err = b.m.AddSilence(ctx, &store.Silence{Matchers: alert.Matchers{api}, EndsAt: b.clock.now().Add(time.Hour)})
+	require.NoError(t, err)
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Firing, 0.2)}))
+	require.Equal(t, alert.StateSuppressed, b.m.Open()[0].State)
+	b.take()
+
+	// Down for two hours; the silence ended meanwhile.
+	b.clock.add(2 * time.Hour)
+	var enqueued []*store.Notification
+	m2, err := New(ctx, Options{Store: b.st, Routes: []*Route{{Notify: []string{"ops"}}}, Now: b.clock.now, Owner: "me",
+		OnEnqueue: func(n []*store.Notification) { enqueued = append(enqueued, n...) }})
+	require.NoError(t, err)
+	require.NoError(t, m2.Tick(ctx))
+	require.Equal(t, alert.StateActive, m2.Open()[0].State)
+	require.Equal(t, []string{"ops:alert.active"}, channelsOf(enqueued))
+
+	// A silence set to start later starts while down: the alert is
+	// suppressed at the next leader's first Tick.
+	start := b.clock.now().Add(10 * time.Minute)
+	_, err = m2.AddSilence(ctx, &store.Silence{Matchers: alert.Matchers{api}, StartsAt: start, EndsAt: start.Add(time.Hour)})
+	require.NoError(t, err)
+	require.Equal(t, alert.StateActive, m2.Open()[0].State)
+	b.clock.add(20 * time.Minute)
+	m3, err := New(ctx, Options{Store: b.st, Routes: []*Route{{Notify: []string{"ops"}}}, Now: b.clock.now, Owner: "me"})
+	require.NoError(t, err)
+	require.NoError(t, m3.Tick(ctx))
+	require.Equal(t, alert.StateSuppressed, m3.Open()[0].State)
+}
+
+// failingStore fails Apply while fail is set.
+type failingStore struct {
+	store.Store
+	fail atomic.Bool
+}
+
+func (s *failingStore) Apply(ctx context.Context, p *store.ApplyParams) ([]*store.Notification, error) {
+	if s.fail.Load() {
+		return nil, errors.New("database unavailable")
+	}
+	return s.Store.Apply(ctx, p)
+}
+
+// A write that fails at a silence's end does not lose the boundary: the
+// next Tick applies it.
+func TestManager_SilenceEndSurvivesAFailedWrite(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	fs := &failingStore{Store: b.st}
+	ctx := context.Background()
+	m, err := New(ctx, Options{Store: fs, Routes: []*Route{{Notify: []string{"ops"}}}, Now: b.clock.now, Owner: "me"})
+	require.NoError(t, err)
+	api, err := alert.NewMatcher("service", alert.MatchEqual, "api")
+	require.NoError(t, err)
+	_, err = m.AddSilence(ctx, &store.Silence{Matchers: alert.Matchers{api}, EndsAt: b.clock.now().Add(time.Hour)})
+	require.NoError(t, err)
+	require.NoError(t, m.Observe(ctx, []Observation{obs(Firing, 0.2)}))
+	require.Equal(t, alert.StateSuppressed, m.Open()[0].State)
+
+	b.clock.add(2 * time.Hour)
+	fs.fail.Store(true)
+	require.Error(t, m.Tick(ctx))
+	fs.fail.Store(false)
+	b.clock.add(time.Second)
+	require.NoError(t, m.Tick(ctx))
+	require.Equal(t, alert.StateActive, m.Open()[0].State)
+}
