@@ -57,8 +57,14 @@ type Engine struct {
 	lead    store.Leadership
 	leading atomic.Bool
 
-	// evalMu serialises evaluation cycles (Evaluate).
+	// evalMu serialises evaluation cycles (Evaluate) and guards
+	// unapplied.
 	evalMu sync.Mutex
+	// unapplied holds the Inactive observations of a cycle whose write
+	// failed: the evaluator reports a cleared series once, so they are
+	// submitted again until a write succeeds or a newer cycle reports the
+	// series.
+	unapplied []lifecycle.Observation
 
 	// mu guards addr and health alerts.
 	mu       sync.Mutex
@@ -363,11 +369,27 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 	now := e.now()
 	e.metrics.Collect(now)
 	results := e.eval.Eval(now)
-	obs := make([]lifecycle.Observation, 0, len(results))
+	obs := make([]lifecycle.Observation, 0, len(results)+len(e.unapplied))
+	seen := make(map[alert.Fingerprint]bool, len(results))
 	for i := range results {
-		obs = append(obs, e.observation(&results[i]))
+		o := e.observation(&results[i])
+		seen[o.Fingerprint] = true
+		obs = append(obs, o)
+	}
+	for _, o := range e.unapplied {
+		if !seen[o.Fingerprint] {
+			obs = append(obs, o)
+		}
 	}
 	err := e.manager.Observe(ctx, obs)
+	e.unapplied = e.unapplied[:0]
+	if err != nil {
+		for _, o := range obs {
+			if o.Condition == lifecycle.Inactive {
+				e.unapplied = append(e.unapplied, o)
+			}
+		}
+	}
 	e.evalDur.Observe(time.Since(start).Seconds())
 	return err
 }

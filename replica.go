@@ -126,6 +126,11 @@ func (e *Engine) startTerm(ctx context.Context, term store.Term) error {
 		return err
 	}
 	e.eval.Reset()
+	// A cleared series a past term could not write is that term's news:
+	// this term evaluates from what it sees.
+	e.evalMu.Lock()
+	e.unapplied = nil
+	e.evalMu.Unlock()
 	if err := e.restoreRuleAlerts(ctx); err != nil {
 		e.manager.Follow()
 		term.Resign()
