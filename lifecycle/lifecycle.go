@@ -112,6 +112,9 @@ type Manager struct {
 	// silenceDue is the next time a silence starts or ends; zero means
 	// none. Guarded by mu.
 	silenceDue time.Time
+	// warnedSame remembers the fingerprints two series of one cycle shared,
+	// warned about once (onePerSeries).
+	warnedSame map[alert.Fingerprint]bool
 
 	// pushMu guards pushQ, the posts waiting for the next group commit.
 	pushMu sync.Mutex

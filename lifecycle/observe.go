@@ -49,10 +49,54 @@ func (m *Manager) Observe(ctx context.Context, obs []Observation) error {
 	defer m.mu.Unlock()
 	now := m.now()
 	var b batch
-	for i := range obs {
+	for _, i := range m.onePerSeries(obs) {
 		m.observe(&b, &obs[i], now)
 	}
 	return m.commit(ctx, &b)
+}
+
+// rank orders conditions for onePerSeries: firing over pending over clear.
+func rank(c Condition) int {
+	switch c {
+	case Firing:
+		return 3
+	case Pending:
+		return 2
+	case Inactive:
+		return 1
+	}
+	return 0
+}
+
+// onePerSeries returns the indexes of the observations to apply, one per
+// fingerprint. Two series a rule's labels make identical (a rule label
+// that overrides the one telling them apart) share an alert: the most
+// urgent condition of them speaks for it, the first on a tie. Applying
+// both would open the alert twice and fail the whole cycle. Must hold mu.
+func (m *Manager) onePerSeries(obs []Observation) []int {
+	idx := make([]int, 0, len(obs))
+	at := make(map[alert.Fingerprint]int, len(obs))
+	for i := range obs {
+		fp := obs[i].Fingerprint
+		j, dup := at[fp]
+		if !dup {
+			at[fp] = len(idx)
+			idx = append(idx, i)
+			continue
+		}
+		if rank(obs[i].Condition) > rank(obs[idx[j]].Condition) {
+			idx[j] = i
+		}
+		if !m.warnedSame[fp] {
+			if m.warnedSame == nil {
+				m.warnedSame = map[alert.Fingerprint]bool{}
+			}
+			m.warnedSame[fp] = true
+			m.log.Warn("two series of a rule have the same labels and share one alert; give the rule's labels no name the series' labels use",
+				"rule", obs[i].RuleID, "fingerprint", fp)
+		}
+	}
+	return idx
 }
 
 // observe must hold mu.
@@ -75,6 +119,9 @@ func (m *Manager) observe(b *batch, o *Observation, now time.Time) {
 		m.transition(b, e, next, change{to: alert.StateResolved, by: by}, now)
 	case Pending, Firing:
 		if open {
+			// The rule's channels are not stored with the alert: an alert
+			// restored after a restart learns them again here.
+			e.explicit = o.Channels
 			if o.Condition == Pending || e.a.State != alert.StatePending {
 				// Already pending or firing: only the value moves. It is
 				// kept in memory and written with the next transition. The

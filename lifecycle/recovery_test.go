@@ -88,3 +88,43 @@ func TestManager_SilenceEndSurvivesAFailedWrite(t *testing.T) {
 	require.NoError(t, m.Tick(ctx))
 	require.Equal(t, alert.StateActive, m.Open()[0].State)
 }
+
+// Two series a rule's labels make identical share one alert: the firing
+// one speaks for it, and the cycle's other changes are written.
+func TestManager_TwoSeriesOneFingerprint(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{Notify: []string{"ops"}}})
+	ctx := context.Background()
+	other := obs(Firing, 1)
+	other.RuleID, other.Labels = "disk", alert.Labels{"alertname": "disk"}
+	other.Fingerprint = alert.NewFingerprint("disk", other.Labels)
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Inactive, 0), obs(Firing, 0.2), other, obs(Pending, 0.1)}))
+	open := b.m.Open()
+	require.Len(t, open, 2)
+	for _, a := range open {
+		require.Equal(t, alert.StateActive, a.State, a.RuleID)
+	}
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Firing, 0.3), obs(Firing, 0.4)}))
+	require.Len(t, b.m.Open(), 2)
+}
+
+// A rule's own channels reach an alert restored after a restart: it fires
+// to them, not to the routes.
+func TestManager_RuleChannelsAfterRestart(t *testing.T) {
+	t.Parallel()
+	routes := []*Route{{Notify: []string{"ops"}}}
+	b := setup(t, routes)
+	ctx := context.Background()
+	o := obs(Pending, 0.2)
+	o.Channels = []string{"dba"}
+	require.NoError(t, b.m.Observe(ctx, []Observation{o}))
+	require.Equal(t, alert.StatePending, b.m.Open()[0].State)
+
+	var enqueued []*store.Notification
+	m2, err := New(ctx, Options{Store: b.st, Routes: routes, Now: b.clock.now, Owner: "me",
+		OnEnqueue: func(n []*store.Notification) { enqueued = append(enqueued, n...) }})
+	require.NoError(t, err)
+	o.Condition = Firing
+	require.NoError(t, m2.Observe(ctx, []Observation{o}))
+	require.Equal(t, []string{"dba:alert.active"}, channelsOf(enqueued))
+}
