@@ -128,3 +128,33 @@ func TestManager_RuleChannelsAfterRestart(t *testing.T) {
 	require.NoError(t, m2.Observe(ctx, []Observation{o}))
 	require.Equal(t, []string{"dba:alert.active"}, channelsOf(enqueued))
 }
+
+// A silence that ends lets escalation start over from then: each step gets
+// its time for an acknowledgement instead of every overdue step at once.
+func TestManager_EscalationAfterASilenceCountsFromItsEnd(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{
+		Notify:   []string{"ops"},
+		Escalate: []Escalation{{After: 10 * time.Minute, Notify: []string{"pager"}}, {After: 30 * time.Minute, Notify: []string{"cto"}}},
+	}})
+	ctx := context.Background()
+	require.NoError(t, b.m.Observe(ctx, []Observation{obs(Firing, 0.2)}))
+	api, err := alert.NewMatcher("service", alert.MatchEqual, "api")
+	require.NoError(t, err)
+	b.clock.add(time.Minute)
+	_, err = b.m.AddSilence(ctx, &store.Silence{Matchers: alert.Matchers{api}, EndsAt: b.clock.now().Add(2 * time.Hour)})
+	require.NoError(t, err)
+	b.take()
+
+	b.clock.add(2*time.Hour + time.Second)
+	require.NoError(t, b.m.Tick(ctx))
+	require.Equal(t, []string{"ops:alert.active"}, channelsOf(b.take()))
+	for range 3 {
+		b.clock.add(time.Second)
+		require.NoError(t, b.m.Tick(ctx))
+	}
+	require.Empty(t, b.take(), "no step is due yet")
+	b.clock.add(10 * time.Minute)
+	require.NoError(t, b.m.Tick(ctx))
+	require.Equal(t, []string{"pager:alert.escalated"}, channelsOf(b.take()))
+}

@@ -122,6 +122,10 @@ func (m *Manager) reconcile(ctx context.Context, now time.Time) error {
 			if s := m.silenceFor(e.a.Labels, now); s == nil {
 				next := e.a.Clone()
 				next.SilencedBy = ""
+				// Active again from now: escalation steps count from here,
+				// so on-call gets each step's time to acknowledge instead
+				// of every overdue step at once.
+				next.ActiveAt = &now
 				m.transition(&b, e, next, change{to: alert.StateActive, by: "silence", comment: "silence ended"}, now)
 			} else if s.ID != e.a.SilencedBy {
 				next := e.a.Clone()
