@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -88,6 +89,11 @@ type Dispatcher struct {
 	workers map[string]*worker
 	results chan *result
 	sweepC  chan struct{}
+
+	// draining is set once Run's context ends: outcome writes then get a
+	// short budget, so a hung database cannot hold shutdown up for long.
+	// stopped is set when Run returns: timers still pending then do nothing.
+	draining, stopped atomic.Bool
 
 	// mu guards nextSweep.
 	mu        sync.Mutex
@@ -214,6 +220,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 
 	<-ctx.Done()
+	d.draining.Store(true)
 	loopsWG.Wait()
 	done := make(chan struct{})
 	go func() { workersWG.Wait(); close(done) }()
@@ -225,6 +232,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	close(d.results)
 	finisherWG.Wait()
+	d.stopped.Store(true)
 	d.releaseHeld()
 	return nil
 }

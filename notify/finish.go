@@ -153,8 +153,12 @@ func joinDetail(a, b string) string {
 // outcome is written at once.
 const finishLinger = time.Millisecond
 
-// finishTimeout bounds one write of outcomes.
-const finishTimeout = 30 * time.Second
+// finishTimeout bounds one write of outcomes; drainFinishTimeout while
+// Run drains at shutdown.
+const (
+	finishTimeout      = 30 * time.Second
+	drainFinishTimeout = 5 * time.Second
+)
 
 // finisher writes outcomes in batches (group commit: one transaction for
 // every outcome that arrived while the previous one was being written, and
@@ -206,27 +210,29 @@ func (d *Dispatcher) gather(batch *[]*result, limit int) bool {
 
 func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
 	p := &store.NotificationFinishParams{Results: make([]*store.NotificationResult, 0, len(batch)), Owner: d.owner}
-	var extra []*store.Delivery
 	for _, r := range batch {
-		// Grouped grouped-away records of a lead that is retried stay with
-		// the lead: they were already sent or will be with it.
 		p.Results = append(p.Results, r.res)
-		extra = append(extra, r.extra...)
 	}
 	var failovers []*store.Notification
 	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		// Bounded, so a database that hangs cannot hold shutdown up.
-		fctx, cancel := context.WithTimeout(ctx, finishTimeout)
+	for attempt := 0; ; attempt++ {
+		// Bounded, so a database that hangs cannot hold shutdown up for
+		// long: while draining, one short try and one more.
+		timeout, tries := finishTimeout, 5
+		if d.draining.Load() {
+			timeout, tries = drainFinishTimeout, 2
+		}
+		fctx, cancel := context.WithTimeout(ctx, timeout)
 		failovers, err = d.st.NotificationFinish(fctx, p)
 		cancel()
-		if err == nil {
+		if err == nil || attempt+1 >= tries {
 			break
 		}
 		d.log.Error("record notification outcomes", "err", err, "count", len(batch), "attempt", attempt+1)
 		time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
 	}
 	if err != nil {
+		d.log.Error("record notification outcomes; the records are sent again when their leases end", "err", err, "count", len(batch))
 		// The records stay leased; when the lease expires they are sent
 		// again (at least once, same idempotency key).
 		for _, r := range batch {
@@ -236,17 +242,21 @@ func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
 		}
 		return
 	}
-	if len(extra) > 0 {
-		if err := d.st.DeliveryInsert(ctx, &store.DeliveryInsertParams{Deliveries: extra}); err != nil {
-			d.log.Error("record rate-limit decisions", "err", err)
-		}
-	}
+	var extra []*store.Delivery
+	skipped := 0
 	for _, r := range batch {
+		w := d.workers[r.rec.Channel]
 		if r.res.Skipped {
-			d.log.Warn("another replica took this notification over after its lease lapsed here; this outcome is not recorded",
-				"notification", r.rec.ID, "channel", r.rec.Channel, "outcome", string(r.res.Delivery.Outcome))
+			// Another replica owns the record now: nothing of this
+			// outcome counts here.
+			skipped++
+			if w != nil {
+				w.release(r.rec.ID)
+			}
+			continue
 		}
-		if w := d.workers[r.rec.Channel]; w != nil {
+		extra = append(extra, r.extra...)
+		if w != nil {
 			// Held until now, so this process never sends a record twice
 			// at once. A sweep that claimed it meanwhile leased it again:
 			// when that claim saw the retry this write scheduled, it is
@@ -260,6 +270,21 @@ func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
 		if r.res.State == store.NotificationQueued && !r.res.NextAttemptAt.IsZero() {
 			d.kickSweep(r.res.NextAttemptAt)
 		}
+	}
+	if skipped > 0 {
+		d.log.Warn("outcomes not recorded: another replica took these notifications over after their leases lapsed here",
+			"count", skipped)
+	}
+	if len(extra) > 0 {
+		timeout := finishTimeout
+		if d.draining.Load() {
+			timeout = drainFinishTimeout
+		}
+		ictx, cancel := context.WithTimeout(ctx, timeout)
+		if err := d.st.DeliveryInsert(ictx, &store.DeliveryInsertParams{Deliveries: extra}); err != nil {
+			d.log.Error("record rate-limit decisions", "err", err)
+		}
+		cancel()
 	}
 	if len(failovers) > 0 {
 		d.Enqueue(failovers)

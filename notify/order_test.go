@@ -209,3 +209,47 @@ func TestDispatcher_UnreadablePayloadFailsOnlyItsRecord(t *testing.T) {
 		return ns[0].State == store.NotificationFailed && strings.Contains(ns[0].LastError, "decode notification")
 	}, 10*time.Second, 5*time.Millisecond)
 }
+
+// enqueueSeqs writes notifications of one alert, one per sequence, all of
+// event ev in group "g" on channel, and hands them over together (as a
+// sweep after an outage would).
+func (b *bundle) enqueueSeqs(t *testing.T, channel, id string, ev notify.Event, seqs ...int64) {
+	t.Helper()
+	now := time.Now()
+	var changes []store.Change
+	for _, seq := range seqs {
+		a := &alert.Alert{ID: id, Fingerprint: alert.NewFingerprint("r", alert.Labels{"id": id}), RuleID: "r",
+			State: alert.StateActive, Severity: alert.High, Labels: alert.Labels{"id": id}, StartedAt: now, UpdatedAt: now, Sequence: seq}
+		payload, err := json.Marshal(notify.AlertEvent{Alert: a})
+		require.NoError(t, err)
+		changes = append(changes, store.Change{Alert: a,
+			Transition: &alert.Transition{AlertID: id, Fingerprint: a.Fingerprint, Sequence: seq, To: a.State, At: now},
+			Notifications: []*store.NotificationInsert{{
+				IdempotencyKey: notify.IdempotencyKey(a.Fingerprint, seq, channel), AlertID: id, Fingerprint: a.Fingerprint,
+				Sequence: seq, Channel: channel, Event: string(ev), Priority: 40, Payload: payload,
+				GroupKey: "g", CreatedAt: now, NextAttemptAt: now, LockedUntil: now.Add(time.Minute), LockedBy: "me",
+			}},
+		})
+	}
+	recs, err := b.st.Apply(context.Background(), &store.ApplyParams{Changes: changes})
+	require.NoError(t, err)
+	b.disp.Enqueue(recs)
+}
+
+// Two renotifications of one alert queued together (an outage) never ride
+// in one grouped notification, where the later would wait for the earlier
+// forever: they go out one after the other, then the resolution.
+func TestDispatcher_OneAlertTwiceInAGroupGoesOutInTurn(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder(nil)
+	b := setup(t, notify.ChannelConfig{Name: "ops", Channel: rec, Concurrency: 2})
+	b.enqueueSeqs(t, "ops", "r1", notify.EventRenotify, 2, 3)
+	b.enqueueSeqs(t, "ops", "r1", notify.EventResolved, 4)
+	got := rec.wait(t, 3)
+	var seqs []int64
+	for _, n := range got {
+		require.Len(t, n.Alerts, 1)
+		seqs = append(seqs, n.Alerts[0].Alert.Sequence)
+	}
+	require.Equal(t, []int64{2, 3, 4}, seqs)
+}

@@ -43,10 +43,11 @@ type worker struct {
 	// busy counts the in-flight sends per alert id.
 	busy map[string]int
 	// sentUnwritten marks held records whose send succeeded and whose
-	// outcome is being written; heldBehind those whose wait behind an
-	// earlier notification was logged (order.go). Both end with release.
+	// outcome is being written; heldBehind counts the looks of records
+	// waiting behind an earlier notification (order.go). Both end with
+	// release.
 	sentUnwritten map[int64]bool
-	heldBehind    map[int64]bool
+	heldBehind    map[int64]int
 	wake          chan struct{}
 	health        ChannelHealth
 	healthy       bool
@@ -56,7 +57,7 @@ func newWorker(d *Dispatcher, c ChannelConfig, failures uint32, openFor time.Dur
 	w := &worker{
 		d: d, cfg: c, retry: c.Retry.WithDefaults(),
 		held: map[int64]bool{}, reclaimed: map[int64]*store.Notification{}, threads: map[string]string{}, busy: map[string]int{},
-		sentUnwritten: map[int64]bool{}, heldBehind: map[int64]bool{}, wake: make(chan struct{}, 1), healthy: true,
+		sentUnwritten: map[int64]bool{}, heldBehind: map[int64]int{}, wake: make(chan struct{}, 1), healthy: true,
 	}
 	w.timedOut = fmt.Errorf("attempt timed out after %s", w.retry.Timeout)
 	perSec, burst := c.RateLimit, c.Burst
@@ -252,9 +253,13 @@ func (w *worker) pop() []*store.Notification {
 	}
 	out := []*store.Notification{first}
 	if first.GroupKey != "" {
+		// At most one record per alert: two (renotifications queued during
+		// an outage) go out one after the other, in order.
+		alerts := map[string]bool{first.AlertID: true}
 		for i := 0; i < w.queue.Len(); {
 			r := w.queue[i]
-			if r.GroupKey == first.GroupKey && r.Event == first.Event && w.busy[r.AlertID] == 0 {
+			if r.GroupKey == first.GroupKey && r.Event == first.Event && w.busy[r.AlertID] == 0 && !alerts[r.AlertID] {
+				alerts[r.AlertID] = true
 				heap.Remove(&w.queue, i)
 				out = append(out, r)
 				continue
@@ -330,6 +335,15 @@ func (w *worker) loop(ctx, sendCtx context.Context) {
 // send delivers one notification (several records when grouped).
 func (w *worker) send(ctx, sendCtx context.Context, recs []*store.Notification) {
 	d := w.d
+	if w.cfg.Disabled || w.isGone() {
+		w.fail(recs, d.failure(recs[0], Permanent(errors.New("channel is disabled")), d.now(), 0, 0, "", false))
+		return
+	}
+	if ev := Event(recs[0].Event); ev != EventActive && ev != EventTest {
+		if recs = w.holdBehind(sendCtx, recs); len(recs) == 0 {
+			return
+		}
+	}
 	n, recs, bad := w.build(sendCtx, recs)
 	for _, b := range bad {
 		// A payload that cannot be read fails its own record, not the
@@ -340,16 +354,6 @@ func (w *worker) send(ctx, sendCtx context.Context, recs []*store.Notification) 
 		return
 	}
 	lead := recs[0]
-	if w.cfg.Disabled || w.isGone() {
-		w.fail(recs, d.failure(lead, Permanent(errors.New("channel is disabled")), d.now(), 0, 0, "", false))
-		return
-	}
-	if n.Event != EventActive && n.Event != EventTest {
-		if earlier := w.behind(sendCtx, recs); earlier != nil {
-			w.holdBehind(sendCtx, recs, earlier)
-			return
-		}
-	}
 	var held time.Duration
 	if w.limiter != nil {
 		start := time.Now()

@@ -69,7 +69,8 @@ type Store interface {
 	// the inserted failover notifications.
 	NotificationFinish(ctx context.Context, p *NotificationFinishParams) ([]*Notification, error)
 	// NotificationEarlier returns the queued notification of p.AlertID on
-	// p.Channel with the lowest sequence below p.Sequence (the earliest
+	// p.Channel with the lowest sequence below p.Sequence and above p.Above
+	// (the earliest
 	// transition not yet told), or ErrNotFound. The dispatcher holds a later
 	// transition's notification behind it, so a receiver hears of an alert
 	// in order: never resolved before active.
@@ -268,6 +269,9 @@ type NotificationEarlierParams struct {
 	AlertID  string
 	Channel  string
 	Sequence int64
+	// Above, when set, skips records at or below this sequence (ones the
+	// caller knows are done).
+	Above int64
 }
 
 // NotificationListParams filters NotificationList. Zero values do not filter.

@@ -73,18 +73,25 @@ func (s *Store) NotificationExtendLease(ctx context.Context, p *store.Notificati
 	if len(p.IDs) == 0 {
 		return nil
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE notifications SET locked_until = $1
+	if p.LeaseUntil.IsZero() {
+		// A release (a stopping dispatcher hands back what it never
+		// attempted) wakes the other replicas so they claim the records
+		// now rather than at their next sweep: one statement, so the
+		// wake-up goes with the commit.
+		_, err := s.pool.Exec(ctx, `WITH released AS (
+			UPDATE notifications SET locked_until = 0
+			WHERE locked_by = $1 AND state = 'queued' AND id = ANY($2) RETURNING 1)
+			SELECT pg_notify($3, '') FROM (SELECT count(*) AS n FROM released) r WHERE r.n > 0`,
+			p.Owner, p.IDs, s.channel)
+		if err != nil {
+			return fmt.Errorf("release leases: %w", err)
+		}
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE notifications SET locked_until = $1
 		WHERE locked_by = $2 AND state = 'queued' AND id = ANY($3)`, nanos(p.LeaseUntil), p.Owner, p.IDs)
 	if err != nil {
 		return fmt.Errorf("extend lease: %w", err)
-	}
-	// A zero LeaseUntil releases the records (a stopping dispatcher hands
-	// back what it never attempted): wake the other replicas so they claim
-	// them now rather than at their next sweep.
-	if p.LeaseUntil.IsZero() && tag.RowsAffected() > 0 {
-		if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, '')`, s.channel); err != nil {
-			return fmt.Errorf("wake replicas after releasing leases: %w", err)
-		}
 	}
 	return nil
 }
@@ -276,11 +283,11 @@ func (s *Store) NotificationStats(ctx context.Context, now time.Time) (*store.Qu
 }
 
 // NotificationEarlier returns the alert's earliest queued notification on
-// the channel below p.Sequence, or store.ErrNotFound.
+// the channel below p.Sequence and above p.Above, or store.ErrNotFound.
 func (s *Store) NotificationEarlier(ctx context.Context, p *store.NotificationEarlierParams) (*store.Notification, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+notificationColumns+` FROM notifications
-		WHERE alert_id = $1 AND channel = $2 AND state = 'queued' AND sequence < $3
-		ORDER BY sequence, id LIMIT 1`, p.AlertID, p.Channel, p.Sequence)
+		WHERE alert_id = $1 AND channel = $2 AND state = 'queued' AND sequence < $3 AND sequence > $4
+		ORDER BY sequence, id LIMIT 1`, p.AlertID, p.Channel, p.Sequence, p.Above)
 	if err != nil {
 		return nil, fmt.Errorf("find earlier notification: %w", err)
 	}

@@ -270,11 +270,11 @@ func (s *Store) NotificationStats(ctx context.Context, now time.Time) (*store.Qu
 }
 
 // NotificationEarlier returns the alert's earliest queued notification on
-// the channel below p.Sequence, or store.ErrNotFound.
+// the channel below p.Sequence and above p.Above, or store.ErrNotFound.
 func (s *Store) NotificationEarlier(ctx context.Context, p *store.NotificationEarlierParams) (*store.Notification, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+notificationColumns+` FROM notifications
-		WHERE alert_id = ? AND channel = ? AND state = 'queued' AND sequence < ?
-		ORDER BY sequence, id LIMIT 1`, p.AlertID, p.Channel, p.Sequence)
+		WHERE alert_id = ? AND channel = ? AND state = 'queued' AND sequence < ? AND sequence > ?
+		ORDER BY sequence, id LIMIT 1`, p.AlertID, p.Channel, p.Sequence, p.Above)
 	if err != nil {
 		return nil, fmt.Errorf("find earlier notification: %w", err)
 	}

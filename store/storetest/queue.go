@@ -71,6 +71,11 @@ func testNotificationEarlier(t *testing.T, s store.Store) {
 	require.Equal(t, n1[0].ID, got.ID, "the earliest of the two still queued")
 	require.Equal(t, int64(1), got.Sequence)
 	require.Nil(t, earlier("a", "slack", 3), "another channel's records do not count")
+	above, err := s.NotificationEarlier(ctx, &store.NotificationEarlierParams{AlertID: "a", Channel: "ops", Sequence: 3, Above: 1})
+	require.NoError(t, err)
+	require.Equal(t, n2[0].ID, above.ID, "the next one above what the caller knows is done")
+	_, err = s.NotificationEarlier(ctx, &store.NotificationEarlierParams{AlertID: "a", Channel: "ops", Sequence: 3, Above: 2})
+	require.ErrorIs(t, err, store.ErrNotFound)
 	require.Nil(t, earlier("b", "ops", 3))
 
 	// Once the first is finished (sent, failed or failed over), the second
