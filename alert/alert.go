@@ -93,7 +93,7 @@ func clonePtr[T any](p *T) *T {
 
 // Transition is one change of an alert's state. Sequence numbers start at 1
 // for each alert and grow by one per transition, so (alert, sequence) names a
-// transition and (fingerprint, sequence, channel) names a notification.
+// transition and (alert, sequence, channel) a notification.
 type Transition struct {
 	AlertID     string      `json:"alert_id"`
 	Fingerprint Fingerprint `json:"fingerprint"`

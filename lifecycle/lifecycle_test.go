@@ -98,7 +98,7 @@ func TestManager_PendingActiveResolved(t *testing.T) {
 	recs := b.take()
 	require.Equal(t, []string{"ops:alert.active", "pager:alert.active"}, channelsOf(recs))
 	for _, r := range recs {
-		require.Equal(t, notify.IdempotencyKey(a.Fingerprint, 2, r.Channel), r.IdempotencyKey)
+		require.Equal(t, notify.IdempotencyKey(a.ID, a.Fingerprint, 2, r.Channel), r.IdempotencyKey)
 		require.Equal(t, "me", r.LockedBy, "fresh records are pre-leased to the lifecycle's owner")
 		require.Equal(t, []string{"backup"}, r.Failover)
 		require.Greater(t, r.Priority, 50)

@@ -158,3 +158,20 @@ func TestManager_EscalationAfterASilenceCountsFromItsEnd(t *testing.T) {
 	require.NoError(t, b.m.Tick(ctx))
 	require.Equal(t, []string{"pager:alert.escalated"}, channelsOf(b.take()))
 }
+
+// A series that fires, resolves and fires again gets notification keys of
+// its own the second time, though both alerts' sequences start at 1.
+func TestManager_RefiringSeriesHasNewKeys(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{Notify: []string{"ops"}}})
+	ctx := context.Background()
+	keys := map[string]bool{}
+	for _, c := range []Condition{Firing, Inactive, Firing, Inactive} {
+		require.NoError(t, b.m.Observe(ctx, []Observation{obs(c, 0.2)}))
+		for _, r := range b.take() {
+			require.False(t, keys[r.IdempotencyKey], "key %s used twice", r.IdempotencyKey)
+			keys[r.IdempotencyKey] = true
+		}
+	}
+	require.Len(t, keys, 4)
+}

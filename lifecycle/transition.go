@@ -98,7 +98,7 @@ func (m *Manager) transition(b *batch, e *entry, next *alert.Alert, c change, no
 		for _, ch := range chans {
 			t := findTarget(plan, ch)
 			ins := &store.NotificationInsert{
-				IdempotencyKey: notify.IdempotencyKey(next.Fingerprint, next.Sequence, ch),
+				IdempotencyKey: notify.IdempotencyKey(next.ID, next.Fingerprint, next.Sequence, ch),
 				AlertID:        next.ID, Fingerprint: next.Fingerprint, Sequence: next.Sequence,
 				Channel: ch, Event: string(ev), Priority: priority(next.Severity, ev),
 				Payload: payload, Decoded: ae, GroupKey: t.groupKey, Failover: t.failover,

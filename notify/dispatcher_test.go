@@ -101,7 +101,7 @@ func (b *bundle) enqueue(t *testing.T, id string, seq int64, sev alert.Severity,
 	c := store.Change{Alert: a, Transition: &alert.Transition{AlertID: id, Fingerprint: a.Fingerprint, Sequence: seq, To: a.State, At: now}}
 	for _, ch := range channels {
 		c.Notifications = append(c.Notifications, &store.NotificationInsert{
-			IdempotencyKey: notify.IdempotencyKey(a.Fingerprint, seq, ch), AlertID: id, Fingerprint: a.Fingerprint,
+			IdempotencyKey: notify.IdempotencyKey(a.ID, a.Fingerprint, seq, ch), AlertID: id, Fingerprint: a.Fingerprint,
 			Sequence: seq, Channel: ch, Event: string(ev), Priority: int(sev) * 10, Payload: payload,
 			Failover: failover, CreatedAt: now, NextAttemptAt: now, LockedUntil: now.Add(time.Minute), LockedBy: "me",
 		})
@@ -125,7 +125,7 @@ func TestDispatcher_DeliversAndLogs(t *testing.T) {
 	require.Equal(t, notify.EventActive, n.Event)
 	require.Equal(t, 1, n.Attempt)
 	require.Equal(t, "a1", n.Alert().ID)
-	require.Equal(t, notify.IdempotencyKey(n.Alert().Fingerprint, 1, "ops"), n.IdempotencyKey)
+	require.Equal(t, notify.IdempotencyKey(n.Alert().ID, n.Alert().Fingerprint, 1, "ops"), n.IdempotencyKey)
 
 	require.Eventually(t, func() bool {
 		log, _ := b.st.DeliveryList(context.Background(), &store.DeliveryListParams{AlertID: "a1"})
@@ -204,7 +204,7 @@ func TestDispatcher_PermanentFailsOver(t *testing.T) {
 	b.enqueue(t, "x", 1, alert.Critical, notify.EventActive, []string{"b"}, "a")
 	n := good.wait(t, 1)[0]
 	require.Equal(t, "b", n.Channel)
-	require.Equal(t, notify.IdempotencyKey(n.Alert().Fingerprint, 1, "b"), n.IdempotencyKey)
+	require.Equal(t, notify.IdempotencyKey(n.Alert().ID, n.Alert().Fingerprint, 1, "b"), n.IdempotencyKey)
 	require.EqualValues(t, 1, bad.calls.Load(), "a permanent error is not retried")
 
 	require.Eventually(t, func() bool {
@@ -280,7 +280,7 @@ func testGroups(t *testing.T, failFirst bool) {
 			Severity: alert.High, Labels: alert.Labels{"id": id, "team": "db"}, StartedAt: now, UpdatedAt: now, Sequence: 1}
 		payload, _ := json.Marshal(notify.AlertEvent{Alert: a})
 		changes = append(changes, store.Change{Alert: a, Notifications: []*store.NotificationInsert{{
-			IdempotencyKey: notify.IdempotencyKey(a.Fingerprint, 1, "ops"), AlertID: id, Fingerprint: a.Fingerprint,
+			IdempotencyKey: notify.IdempotencyKey(a.ID, a.Fingerprint, 1, "ops"), AlertID: id, Fingerprint: a.Fingerprint,
 			Sequence: 1, Channel: "ops", Event: string(notify.EventActive), Priority: 45, Payload: payload,
 			GroupKey: "route0:db", CreatedAt: now, NextAttemptAt: now.Add(200 * time.Millisecond),
 		}}})

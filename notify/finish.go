@@ -98,7 +98,7 @@ func (d *Dispatcher) failOver(r *store.Notification, res *store.NotificationResu
 func (d *Dispatcher) failoverInsert(r *store.Notification, now time.Time) *store.NotificationInsert {
 	next := r.Failover[0]
 	return &store.NotificationInsert{
-		IdempotencyKey: IdempotencyKey(r.Fingerprint, r.Sequence, next),
+		IdempotencyKey: IdempotencyKey(r.AlertID, r.Fingerprint, r.Sequence, next),
 		AlertID:        r.AlertID, Fingerprint: r.Fingerprint, Sequence: r.Sequence,
 		Channel: next, Event: r.Event, Priority: r.Priority, Payload: payloadOf(r), Decoded: r.Decoded,
 		GroupKey: r.GroupKey, Failover: r.Failover[1:], CreatedAt: now, NextAttemptAt: now,

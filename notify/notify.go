@@ -9,6 +9,7 @@ package notify
 
 import (
 	"context"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
@@ -57,7 +58,7 @@ type Notification struct {
 	// ID is the queue record's id; 0 for test sends.
 	ID int64
 	// IdempotencyKey is stable across retries and restarts:
-	// fingerprint-sequence-channel. It never contains '.', so it is a valid
+	// fingerprint-incarnation-sequence-channel (IdempotencyKey). It never contains '.', so it is a valid
 	// Standard Webhooks id. Channels pass it to receivers that de-duplicate.
 	IdempotencyKey string
 	// Channel is the configured channel name this notification is for.
@@ -85,11 +86,20 @@ type Notification struct {
 // Alert returns the notification's primary alert.
 func (n *Notification) Alert() *alert.Alert { return n.Alerts[0].Alert }
 
-// IdempotencyKey builds the key of invariant 2. Fingerprints are hex, so the
-// key only holds [0-9a-z_-].
-func IdempotencyKey(fp alert.Fingerprint, sequence int64, channel string) string {
+// IdempotencyKey builds the key of invariant 2: the alert's fingerprint,
+// the incarnation (a hash of the alert id: one series that fires, resolves
+// and fires again is two alerts whose sequences both start at 1, and a
+// receiver that de-duplicates by key must not drop the second), the
+// transition sequence and the channel. Fingerprints are hex, so the key
+// only holds [0-9a-z_-].
+func IdempotencyKey(alertID string, fp alert.Fingerprint, sequence int64, channel string) string {
 	var b strings.Builder
 	b.WriteString(string(fp))
+	b.WriteByte('-')
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(alertID))
+	var inc [9]byte
+	b.Write(strconv.AppendUint(inc[:0], uint64(h.Sum32())|1<<32, 16)[1:])
 	b.WriteByte('-')
 	b.WriteString(strconv.FormatInt(sequence, 10))
 	b.WriteByte('-')

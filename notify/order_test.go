@@ -96,7 +96,7 @@ func TestDispatcher_ResolutionWaitsForAGroupWait(t *testing.T) {
 	recs, err := b.st.Apply(context.Background(), &store.ApplyParams{Changes: []store.Change{{Alert: a,
 		Transition: &alert.Transition{AlertID: "g1", Fingerprint: a.Fingerprint, Sequence: 1, To: a.State, At: now},
 		Notifications: []*store.NotificationInsert{{
-			IdempotencyKey: notify.IdempotencyKey(a.Fingerprint, 1, "ops"), AlertID: "g1", Fingerprint: a.Fingerprint,
+			IdempotencyKey: notify.IdempotencyKey(a.ID, a.Fingerprint, 1, "ops"), AlertID: "g1", Fingerprint: a.Fingerprint,
 			Sequence: 1, Channel: "ops", Event: string(notify.EventActive), Priority: 40, Payload: payload,
 			GroupKey: "team=db", CreatedAt: now, NextAttemptAt: now.Add(400 * time.Millisecond),
 		}},
@@ -128,7 +128,7 @@ func (b *bundle) enqueueGroup(t *testing.T, channel string, ids []string, chains
 		changes = append(changes, store.Change{Alert: a,
 			Transition: &alert.Transition{AlertID: id, Fingerprint: a.Fingerprint, Sequence: 1, To: a.State, At: now},
 			Notifications: []*store.NotificationInsert{{
-				IdempotencyKey: notify.IdempotencyKey(a.Fingerprint, 1, channel), AlertID: id, Fingerprint: a.Fingerprint,
+				IdempotencyKey: notify.IdempotencyKey(a.ID, a.Fingerprint, 1, channel), AlertID: id, Fingerprint: a.Fingerprint,
 				Sequence: 1, Channel: channel, Event: string(notify.EventActive), Priority: 40, Payload: payload,
 				GroupKey: "g-" + ids[0], Failover: chains[i], CreatedAt: now, NextAttemptAt: now,
 				LockedUntil: now.Add(time.Minute), LockedBy: "me",
@@ -225,7 +225,7 @@ func (b *bundle) enqueueSeqs(t *testing.T, channel, id string, ev notify.Event, 
 		changes = append(changes, store.Change{Alert: a,
 			Transition: &alert.Transition{AlertID: id, Fingerprint: a.Fingerprint, Sequence: seq, To: a.State, At: now},
 			Notifications: []*store.NotificationInsert{{
-				IdempotencyKey: notify.IdempotencyKey(a.Fingerprint, seq, channel), AlertID: id, Fingerprint: a.Fingerprint,
+				IdempotencyKey: notify.IdempotencyKey(a.ID, a.Fingerprint, seq, channel), AlertID: id, Fingerprint: a.Fingerprint,
 				Sequence: seq, Channel: channel, Event: string(ev), Priority: 40, Payload: payload,
 				GroupKey: "g", CreatedAt: now, NextAttemptAt: now, LockedUntil: now.Add(time.Minute), LockedBy: "me",
 			}},

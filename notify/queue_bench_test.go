@@ -50,7 +50,7 @@ func changes(from, n int, now time.Time) []store.Change {
 		out = append(out, store.Change{Alert: a,
 			Transition: &alert.Transition{AlertID: id, Fingerprint: a.Fingerprint, Sequence: 1, To: alert.StateActive, At: now},
 			Notifications: []*store.NotificationInsert{{
-				IdempotencyKey: notify.IdempotencyKey(a.Fingerprint, 1, "ops"), AlertID: id, Fingerprint: a.Fingerprint,
+				IdempotencyKey: notify.IdempotencyKey(a.ID, a.Fingerprint, 1, "ops"), AlertID: id, Fingerprint: a.Fingerprint,
 				Sequence: 1, Channel: "ops", Event: string(notify.EventActive), Priority: 45, Payload: payload,
 				CreatedAt: now, NextAttemptAt: now, LockedUntil: now.Add(time.Minute), LockedBy: "me",
 			}}})

@@ -30,7 +30,7 @@ func SampleNotification(channel string, now time.Time) *Notification {
 		Sequence:    1,
 	}
 	a.Fingerprint = alert.NewFingerprint(a.RuleID, a.Labels)
-	key := IdempotencyKey(a.Fingerprint, now.UnixNano(), channel)
+	key := IdempotencyKey(a.ID, a.Fingerprint, now.UnixNano(), channel)
 	return &Notification{
 		IdempotencyKey: key,
 		Channel:        channel,

@@ -80,7 +80,7 @@ func run(ctx context.Context, out io.Writer) error {
 	} {
 		a.State, a.Sequence = step.state, a.Sequence+1
 		n := &notify.Notification{
-			IdempotencyKey: notify.IdempotencyKey(a.Fingerprint, a.Sequence, "pager"),
+			IdempotencyKey: notify.IdempotencyKey(a.ID, a.Fingerprint, a.Sequence, "pager"),
 			Channel:        "pager",
 			Event:          step.event,
 			Alerts:         []notify.AlertEvent{{Alert: &a}},

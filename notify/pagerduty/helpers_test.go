@@ -66,7 +66,7 @@ func firingAlert() alert.Alert {
 func notification(e notify.Event, alerts ...alert.Alert) *notify.Notification {
 	n := &notify.Notification{
 		ID:             7,
-		IdempotencyKey: notify.IdempotencyKey(alerts[0].Fingerprint, alerts[0].Sequence, "pager"),
+		IdempotencyKey: notify.IdempotencyKey(alerts[0].ID, alerts[0].Fingerprint, alerts[0].Sequence, "pager"),
 		Channel:        "pager",
 		Event:          e,
 		Attempt:        1,

@@ -112,7 +112,7 @@ func testNotification(state alert.State, thread string) *notify.Notification {
 		a.ResolvedAt = &at
 		a.Sequence = 3
 	}
-	n.IdempotencyKey = notify.IdempotencyKey(a.Fingerprint, a.Sequence, n.Channel)
+	n.IdempotencyKey = notify.IdempotencyKey(a.ID, a.Fingerprint, a.Sequence, n.Channel)
 	return n
 }
 

@@ -63,7 +63,7 @@ func activeNotification() *notify.Notification {
 	a := firingAlert()
 	return &notify.Notification{
 		ID:             7,
-		IdempotencyKey: notify.IdempotencyKey(a.Fingerprint, a.Sequence, "ops"),
+		IdempotencyKey: notify.IdempotencyKey(a.ID, a.Fingerprint, a.Sequence, "ops"),
 		Channel:        "ops",
 		Event:          notify.EventActive,
 		Alerts:         []notify.AlertEvent{{Alert: &a, PreviousState: alert.StatePending}},
@@ -83,7 +83,7 @@ func acknowledgedNotification() *notify.Notification {
 	a.UpdatedAt = t0.Add(time.Minute)
 	a.Sequence = 3
 	return &notify.Notification{
-		IdempotencyKey: notify.IdempotencyKey(a.Fingerprint, a.Sequence, "ops"),
+		IdempotencyKey: notify.IdempotencyKey(a.ID, a.Fingerprint, a.Sequence, "ops"),
 		Channel:        "ops",
 		Event:          notify.EventAcknowledged,
 		Alerts:         []notify.AlertEvent{{Alert: &a, PreviousState: alert.StateActive}},
@@ -115,7 +115,7 @@ func resolvedGroupNotification() *notify.Notification {
 	b.ResolvedAt = ptr(t0.Add(4 * time.Minute))
 	b.Fingerprint = alert.NewFingerprint("", b.Labels)
 	return &notify.Notification{
-		IdempotencyKey: notify.IdempotencyKey(a.Fingerprint, a.Sequence, "team pager"),
+		IdempotencyKey: notify.IdempotencyKey(a.ID, a.Fingerprint, a.Sequence, "team pager"),
 		Channel:        "team pager",
 		Event:          notify.EventResolved,
 		GroupKey:       `{}:{env="prod", service="checkout"}`,

@@ -273,7 +273,7 @@ func (c *Channel) Send(ctx context.Context, n *notify.Notification) (notify.Rece
 	now := c.now()
 	id := messageID(n.IdempotencyKey)
 	if id == "" {
-		id = messageID(notify.IdempotencyKey(n.Alerts[0].Fingerprint, n.Alerts[0].Sequence, n.Channel))
+		id = messageID(notify.IdempotencyKey(n.Alerts[0].ID, n.Alerts[0].Fingerprint, n.Alerts[0].Sequence, n.Channel))
 	}
 	body, fellBack, err := c.body(n, id, now)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/notify"
 )
 
@@ -34,4 +35,19 @@ func TestParseRetryAfter(t *testing.T) {
 		require.Equal(t, tc.ok, ok, "%q", tc.in)
 		require.Equal(t, tc.want, got, "%q", tc.in)
 	}
+}
+
+// Two firings of one series are two alerts whose sequences both start at
+// 1: their keys differ, so a receiver that de-duplicates keeps both. A
+// retry of one transition keeps its key.
+func TestIdempotencyKey_IncarnationsDiffer(t *testing.T) {
+	t.Parallel()
+	fp := alert.NewFingerprint("rule", alert.Labels{"host": "a"})
+	first := notify.IdempotencyKey("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", fp, 1, "ops")
+	again := notify.IdempotencyKey("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", fp, 1, "ops")
+	second := notify.IdempotencyKey("0193a1b9-0000-7e5f-8a9b-0c1d2e3f4a5c", fp, 1, "ops")
+	require.Equal(t, first, again)
+	require.NotEqual(t, first, second)
+	require.Regexp(t, `^`+string(fp)+`-[0-9a-f]{8}-1-ops$`, first)
+	require.Regexp(t, `^[0-9a-z_-]+$`, notify.IdempotencyKey("x", fp, 2, "team pager.1"))
 }
