@@ -17,11 +17,28 @@ import (
 // spent). It is routed to every other channel, never to the failing one.
 const SelfAlertName = "klaxon_channel_failing"
 
+// selfAlertRefresh is how often the leader raises self-alerts again from
+// every channel's health: an open one's end time moves on (it ends by
+// itself only if klaxon stops looking), and a raise or resolution that a
+// full queue dropped is made up for.
+const selfAlertRefresh = 10 * time.Minute
+
 func (e *Engine) selfAlertLoop(ctx context.Context) {
+	refresh := time.NewTicker(selfAlertRefresh)
+	defer refresh.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-refresh.C:
+			if !e.leading.Load() {
+				continue
+			}
+			for _, h := range e.disp.Health() {
+				if err := e.selfAlert(ctx, h); err != nil && ctx.Err() == nil {
+					e.log.Error("raise self-alert", "channel", h.Name, "err", err)
+				}
+			}
 		case h := <-e.selfq:
 			if !e.leading.Load() {
 				// A follower only logs: the leader raises self-alerts from
@@ -68,7 +85,9 @@ func (e *Engine) selfAlert(ctx context.Context, h notify.ChannelHealth) error {
 		Summary:     "Notification channel " + h.Name + " is failing",
 		Description: "klaxon cannot deliver through channel " + h.Name + " (circuit " + h.Circuit + "): " + h.LastError,
 		Annotations: map[string]string{"channel_type": h.Type},
-		// It stays open while the channel is unhealthy; markOK resolves it.
+		// It stays open while the channel is unhealthy (raised again every
+		// selfAlertRefresh); markOK resolves it. The end time only ends
+		// it should klaxon stop looking.
 		EndsAt:   e.now().Add(24 * time.Hour),
 		Channels: others,
 	}})
