@@ -112,6 +112,9 @@ type Manager struct {
 	// silenceDue is the next time a silence starts or ends; zero means
 	// none. Guarded by mu.
 	silenceDue time.Time
+	// stale is set when a write failed and the reload after it failed too:
+	// the next change reloads first (resync).
+	stale bool
 	// warnedSame remembers the fingerprints two series of one cycle shared,
 	// warned about once (onePerSeries).
 	warnedSame map[alert.Fingerprint]bool
@@ -214,6 +217,27 @@ func (m *Manager) writable() error {
 	return nil
 }
 
+// errResynced fails a change built before the open alerts were reloaded.
+var errResynced = errors.New("the open alerts were reloaded after a failed write; try again")
+
+// resync reloads the open alerts and silences from the store, keeping the
+// current view when that fails. Must hold mu.
+func (m *Manager) resync(ctx context.Context) error {
+	open, byID := m.open, m.byID
+	m.open, m.byID = map[alert.Fingerprint]*entry{}, map[string]*entry{}
+	if err := m.load(ctx); err != nil {
+		m.open, m.byID = open, byID
+		return err
+	}
+	for fp, e := range m.open {
+		if old := open[fp]; old != nil && old.a.ID == e.a.ID {
+			e.explicit = old.explicit
+		}
+	}
+	m.stale, m.scanDue = false, time.Time{}
+	return nil
+}
+
 func (m *Manager) load(ctx context.Context) error {
 	open, err := m.store.AlertList(ctx, &store.AlertListParams{States: []alert.State{
 		alert.StatePending, alert.StateActive, alert.StateAcknowledged, alert.StateSuppressed,
@@ -308,8 +332,22 @@ func (m *Manager) commit(ctx context.Context, b *batch) error {
 	if err := m.writable(); err != nil {
 		return err
 	}
+	if m.stale {
+		// An earlier write failed and memory could not be checked against
+		// the store then: this batch was built on a view that may be wrong.
+		if err := m.resync(ctx); err != nil {
+			return fmt.Errorf("reload the open alerts after a failed write: %w", err)
+		}
+		return errResynced
+	}
 	recs, err := m.store.Apply(ctx, &store.ApplyParams{Changes: b.changes})
 	if err != nil {
+		// The write may have committed although it failed (a connection
+		// lost during COMMIT): memory and store must agree again before
+		// the next change, or every later write would break a constraint.
+		if !errors.Is(err, store.ErrNotLeader) && m.resync(ctx) != nil {
+			m.stale = true
+		}
 		return fmt.Errorf("apply %d changes: %w", len(b.changes), err)
 	}
 	for _, f := range b.after {

@@ -175,3 +175,47 @@ func TestManager_RefiringSeriesHasNewKeys(t *testing.T) {
 	}
 	require.Len(t, keys, 4)
 }
+
+// ambiguousStore commits the next Apply but reports it failed, as when the
+// connection drops during COMMIT.
+type ambiguousStore struct {
+	store.Store
+	once atomic.Bool
+}
+
+func (s *ambiguousStore) Apply(ctx context.Context, p *store.ApplyParams) ([]*store.Notification, error) {
+	recs, err := s.Store.Apply(ctx, p)
+	if err == nil && s.once.CompareAndSwap(true, false) {
+		return nil, errors.New("connection lost during COMMIT")
+	}
+	return recs, err
+}
+
+// A write that committed although it reported failure does not wedge the
+// lifecycle: memory is reloaded, and the next cycle carries on from what
+// the store holds.
+func TestManager_AmbiguousCommitDoesNotWedge(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	as := &ambiguousStore{Store: b.st}
+	ctx := context.Background()
+	m, err := New(ctx, Options{Store: as, Routes: []*Route{{Notify: []string{"ops"}}}, Now: b.clock.now, Owner: "me"})
+	require.NoError(t, err)
+	as.once.Store(true)
+	require.Error(t, m.Observe(ctx, []Observation{obs(Firing, 0.2)}))
+	// The alert was written: memory knows it now.
+	require.Len(t, m.Open(), 1)
+	require.Equal(t, alert.StateActive, m.Open()[0].State)
+
+	other := obs(Firing, 1)
+	other.RuleID, other.Labels = "disk", alert.Labels{"alertname": "disk"}
+	other.Fingerprint = alert.NewFingerprint("disk", other.Labels)
+	for range 3 {
+		b.clock.add(time.Second)
+		require.NoError(t, m.Observe(ctx, []Observation{obs(Firing, 0.3), other}))
+	}
+	require.Len(t, m.Open(), 2)
+	b.clock.add(time.Second)
+	require.NoError(t, m.Observe(ctx, []Observation{obs(Inactive, 0)}))
+	require.Len(t, m.Open(), 1)
+}
