@@ -157,7 +157,8 @@ func overrideRules(file, code []Rule) []Rule {
 func convertRoute(r *config.Route) (*lifecycle.Route, error) {
 	lr := &lifecycle.Route{
 		Severities: []alert.Severity(r.Match.Severity), Notify: r.Notify, Failover: r.Failover,
-		GroupBy: r.GroupBy, GroupWait: r.GroupWait, RepeatInterval: r.RepeatInterval, Continue: r.Continue,
+		GroupBy: r.GroupBy, GroupWait: r.GroupWait, GroupInterval: r.GroupInterval,
+		RepeatInterval: r.RepeatInterval, Continue: r.Continue,
 	}
 	for _, e := range r.Escalate {
 		lr.Escalate = append(lr.Escalate, lifecycle.Escalation{After: e.After, Notify: e.Notify})

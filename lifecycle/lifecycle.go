@@ -102,7 +102,8 @@ type Manager struct {
 	byID map[string]*entry
 	// silences holds silences not yet expired; guarded by mu.
 	silences []*store.Silence
-	// groupDue remembers when each group's held notifications go out.
+	// groupDue remembers each group's latest notification time: when the
+	// held ones go out, or went (groupSend).
 	groupDue map[string]time.Time
 	// scanDue is when Tick must next look at every open alert (an end
 	// time, an escalation step, a renotification); zero means "at the next

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/notify"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -218,4 +219,47 @@ func TestManager_AmbiguousCommitDoesNotWedge(t *testing.T) {
 	b.clock.add(time.Second)
 	require.NoError(t, m.Observe(ctx, []Observation{obs(Inactive, 0)}))
 	require.Len(t, m.Open(), 1)
+}
+
+// group_interval: the first alert of a group leaves at once (group_wait 0);
+// alerts that join within group_interval of the group's last notification
+// wait for it together; a quiet group starts afresh.
+func TestManager_GroupInterval(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{Notify: []string{"ops"}, GroupBy: []string{"service"}, GroupInterval: 5 * time.Minute}})
+	ctx := context.Background()
+	t0 := b.clock.now()
+	push := func(name, service string) *store.Notification {
+		t.Helper()
+		_, err := b.m.Push(ctx, []Pushed{{Labels: alert.Labels{"alertname": name, "service": service}, Severity: alert.Critical}})
+		require.NoError(t, err)
+		var active []*store.Notification
+		for _, r := range b.take() {
+			if r.Event == string(notify.EventActive) {
+				active = append(active, r)
+			}
+		}
+		require.Len(t, active, 1)
+		return active[0]
+	}
+	first := push("a", "api")
+	require.Equal(t, t0, first.NextAttemptAt, "a new group's first alert leaves at once")
+	require.Equal(t, "me", first.LockedBy)
+
+	b.clock.add(time.Minute)
+	second := push("b", "api")
+	b.clock.add(time.Minute)
+	third := push("c", "api")
+	require.Equal(t, t0.Add(5*time.Minute), second.NextAttemptAt)
+	require.Equal(t, second.NextAttemptAt, third.NextAttemptAt, "they go together")
+	require.Empty(t, second.LockedBy)
+	require.Equal(t, t0, push("x", "web").NextAttemptAt.Add(-2*time.Minute), "another group is not held")
+
+	b.clock.add(5 * time.Minute) // t0+7m: the group last spoke at t0+5m
+	require.NoError(t, b.m.Tick(ctx))
+	require.Equal(t, t0.Add(10*time.Minute), push("d", "api").NextAttemptAt)
+
+	b.clock.add(time.Hour)
+	require.NoError(t, b.m.Tick(ctx))
+	require.Equal(t, b.clock.now(), push("e", "api").NextAttemptAt, "a quiet group starts afresh")
 }

@@ -29,6 +29,10 @@ type Route struct {
 	// GroupWait holds the first notification of a group this long to gather
 	// more alerts. Zero (the default) sends at once.
 	GroupWait time.Duration
+	// GroupInterval is the least time between two notifications of one
+	// group: an alert that joins a group which notified within it waits
+	// until then, with any others that join meanwhile. Zero: no wait.
+	GroupInterval time.Duration
 	// RepeatInterval renotifies an unacknowledged active alert. Zero never
 	// renotifies.
 	RepeatInterval time.Duration
@@ -97,10 +101,11 @@ type routing struct {
 }
 
 type target struct {
-	channel   string
-	failover  []string
-	groupKey  string
-	groupWait time.Duration
+	channel       string
+	failover      []string
+	groupKey      string
+	groupWait     time.Duration
+	groupInterval time.Duration
 }
 
 // route computes the plan for a. Explicit channels (a rule's own `channels`)
@@ -126,7 +131,7 @@ func (m *Manager) route(a *alert.Alert, explicit []string) routing {
 			chans = explicit
 		}
 		for _, ch := range chans {
-			add(target{channel: ch, failover: without(r.Failover, ch), groupKey: gk, groupWait: r.GroupWait})
+			add(target{channel: ch, failover: without(r.Failover, ch), groupKey: gk, groupWait: r.GroupWait, groupInterval: r.GroupInterval})
 		}
 		if r.RepeatInterval > 0 && (plan.repeat == 0 || r.RepeatInterval < plan.repeat) {
 			plan.repeat = r.RepeatInterval

@@ -23,8 +23,14 @@ func (m *Manager) Tick(ctx context.Context) error {
 			return err
 		}
 	}
+	// A group's latest notification time matters until group_interval
+	// after it.
+	var keep time.Duration
+	for _, r := range m.routes {
+		keep = max(keep, r.GroupInterval)
+	}
 	for k, due := range m.groupDue {
-		if due.Before(now) {
+		if due.Add(keep).Before(now) {
 			delete(m.groupDue, k)
 		}
 	}

@@ -104,14 +104,8 @@ func (m *Manager) transition(b *batch, e *entry, next *alert.Alert, c change, no
 				Payload: payload, Decoded: ae, GroupKey: t.groupKey, Failover: t.failover,
 				CreatedAt: now, NextAttemptAt: now,
 			}
-			if ev == notify.EventActive && t.groupWait > 0 && t.groupKey != "" {
-				gk := t.groupKey + "/" + ch
-				due, ok := m.groupDue[gk]
-				if !ok || !due.After(now) {
-					due = now.Add(t.groupWait)
-					m.groupDue[gk] = due
-				}
-				ins.NextAttemptAt = due
+			if ev == notify.EventActive && t.groupKey != "" && (t.groupWait > 0 || t.groupInterval > 0) {
+				ins.NextAttemptAt = m.groupSend(t.groupKey+"/"+ch, t, now)
 			}
 			if !ins.NextAttemptAt.After(now) {
 				ins.LockedUntil = now.Add(m.leaseFor)
@@ -176,4 +170,23 @@ func union(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// groupSend returns when a new alert of group gk goes out, and remembers it
+// as the group's latest notification: with the one the group has waiting,
+// else group_interval after the group's last one when that was recent,
+// else after group_wait (a new group). Must hold mu.
+func (m *Manager) groupSend(gk string, t target, now time.Time) time.Time {
+	last, ok := m.groupDue[gk]
+	var due time.Time
+	switch {
+	case ok && last.After(now):
+		due = last
+	case ok && now.Before(last.Add(t.groupInterval)):
+		due = last.Add(t.groupInterval)
+	default:
+		due = now.Add(t.groupWait)
+	}
+	m.groupDue[gk] = due
+	return due
 }
