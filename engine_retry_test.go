@@ -3,6 +3,8 @@ package klaxon_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/lifecycle"
 	"github.com/klaxonhq/klaxon/notify"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/store/sqlite"
@@ -86,4 +89,56 @@ func TestEngine_ResolutionSurvivesAFailedWrite(t *testing.T) {
 	require.NoError(t, eng.Evaluate(ctx))
 	require.Equal(t, notify.EventResolved, next())
 	require.Empty(t, eng.Alerts())
+}
+
+// A channel that stays failing keeps its self-alert open past the 24 h end
+// time it was raised with: the leader raises it again from channel health.
+func TestEngine_SelfAlertStaysOpenWhileTheChannelFails(t *testing.T) {
+	t.Parallel()
+	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusGone)
+	}))
+	defer gone.Close()
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	got := make(chan *notify.Notification, 10)
+	other := notify.ChannelFunc(func(ctx context.Context, n *notify.Notification) (notify.Receipt, error) {
+		got <- n
+		return notify.Receipt{}, nil
+	})
+	eng := startEngine(t, `
+channels:
+  hook:
+    type: webhook
+    url: `+gone.URL+`/hook
+routes:
+  - notify: [hook]
+`, klaxon.WithChannel("backup", other), klaxon.WithClock(clock))
+	_, err := eng.Manager().Push(t.Context(), []lifecycle.Pushed{{Labels: alert.Labels{"alertname": "x"}, Severity: alert.High}})
+	require.NoError(t, err)
+	select {
+	case n := <-got:
+		require.Equal(t, klaxon.SelfAlertName, n.Alert().Labels["alertname"])
+	case <-time.After(30 * time.Second):
+		t.Fatal("no self-alert")
+	}
+	selfAlert := func() *alert.Alert {
+		for _, a := range eng.Alerts() {
+			if a.Labels["alertname"] == klaxon.SelfAlertName {
+				return a
+			}
+		}
+		return nil
+	}
+	require.NotNil(t, selfAlert())
+
+	advance(23 * time.Hour)
+	eng.RefreshSelfAlerts(t.Context())
+	advance(2 * time.Hour) // past the first end time
+	require.NoError(t, eng.Manager().Tick(t.Context()))
+	a := selfAlert()
+	require.NotNil(t, a, "still open while the channel fails")
+	require.True(t, a.EndsAt.After(clock()))
 }

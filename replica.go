@@ -140,11 +140,7 @@ func (e *Engine) startTerm(ctx context.Context, term store.Term) error {
 	e.log.Info("leading: evaluating rules and running the alert lifecycle", "replica", e.owner)
 	// Self-alerts about channels follow this replica's view of them now:
 	// raised for channels failing here, resolved for healthy ones.
-	for _, h := range e.disp.Health() {
-		if err := e.selfAlert(ctx, h); err != nil && ctx.Err() == nil {
-			e.log.Error("raise self-alert", "channel", h.Name, "err", err)
-		}
-	}
+	e.refreshSelfAlerts(ctx)
 	return nil
 }
 

@@ -31,13 +31,8 @@ func (e *Engine) selfAlertLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-refresh.C:
-			if !e.leading.Load() {
-				continue
-			}
-			for _, h := range e.disp.Health() {
-				if err := e.selfAlert(ctx, h); err != nil && ctx.Err() == nil {
-					e.log.Error("raise self-alert", "channel", h.Name, "err", err)
-				}
+			if e.leading.Load() {
+				e.refreshSelfAlerts(ctx)
 			}
 		case h := <-e.selfq:
 			if !e.leading.Load() {
@@ -59,6 +54,16 @@ func (e *Engine) selfAlertLoop(ctx context.Context) {
 			if err := e.raiseTemplateFailed(ctx, f); err != nil && ctx.Err() == nil {
 				e.log.Error("raise self-alert", "template", f.name, "err", err)
 			}
+		}
+	}
+}
+
+// refreshSelfAlerts raises or resolves every channel's self-alert from its
+// health now.
+func (e *Engine) refreshSelfAlerts(ctx context.Context) {
+	for _, h := range e.disp.Health() {
+		if err := e.selfAlert(ctx, h); err != nil && ctx.Err() == nil {
+			e.log.Error("raise self-alert", "channel", h.Name, "err", err)
 		}
 	}
 }
