@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -244,6 +245,7 @@ func New(opts ...Option) (*Engine, error) {
 			Manager: e.manager, Store: e.st, Dispatcher: e.disp, Metrics: e.metrics,
 			Test: e.TestChannel, Gatherer: s.gatherer, Token: s.token, Ready: e.readyCheck,
 			Now: e.now, Logger: e.log, Version: version.Version, Profiling: s.profiling,
+			Hosts: urlHosts(s.externalURL, s.advertiseURL),
 		})
 		if err != nil {
 			e.closeStore()
@@ -251,6 +253,17 @@ func New(opts ...Option) (*Engine, error) {
 		}
 	}
 	return e, nil
+}
+
+// urlHosts returns the host names of the URLs that parse.
+func urlHosts(urls ...string) []string {
+	var out []string
+	for _, s := range urls {
+		if u, err := url.Parse(s); err == nil && u.Hostname() != "" {
+			out = append(out, u.Hostname())
+		}
+	}
+	return out
 }
 
 func (e *Engine) closeStore() {

@@ -13,8 +13,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,6 +69,10 @@ type Options struct {
 	// Profiling serves Go's runtime profiles at /debug/pprof/ (behind the
 	// API token when one is set). Off by default.
 	Profiling bool
+	// Hosts are host names (no port) besides loopback ones and IP
+	// literals that requests may be addressed to while no Token is set:
+	// the hosts of server.external_url and server.advertise_url.
+	Hosts []string
 }
 
 // Server is the HTTP handler.
@@ -124,15 +131,46 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	}
+	if s.o.Token.IsZero() && !s.hostAllowed(r.Host) {
+		// Without a token, a web page must not reach the API through a
+		// name it controls that resolves to this machine (DNS rebinding).
+		writeError(w, http.StatusMisdirectedRequest, "this server answers requests addressed to it by a loopback name or an IP address, "+
+			"or by the host of server.external_url; set one, or an API token, to use the name "+strconv.Quote(r.Host), "Host")
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
-// write wraps a handler that changes state with the token check.
+// hostAllowed reports whether host (with or without a port) is an IP
+// literal, localhost, or one of Options.Hosts.
+func (s *Server) hostAllowed(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	if host == "" || net.ParseIP(host) != nil || strings.EqualFold(host, "localhost") {
+		return true
+	}
+	for _, h := range s.o.Hosts {
+		if strings.EqualFold(host, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// write wraps a handler that changes state with the cross-site and token
+// checks.
 func (s *Server) write(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if field, msg := crossSite(r); msg != "" {
+			writeError(w, http.StatusForbidden, msg, field)
+			return
+		}
 		if !s.o.Token.IsZero() {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.o.Token.Reveal())) != 1 {
+			scheme, got, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+			if !strings.EqualFold(scheme, "Bearer") ||
+				subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.o.Token.Reveal())) != 1 {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="klaxon"`)
 				writeError(w, http.StatusUnauthorized, "a valid bearer token is required for this endpoint", "Authorization")
 				return
@@ -140,6 +178,26 @@ func (s *Server) write(h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r)
 	}
+}
+
+// crossSite refuses a write a web page on another site made the browser
+// send (cross-site request forgery, which needs no CORS preflight for a
+// form or text/plain body): browsers name the requesting site in
+// Sec-Fetch-Site and Origin. Clients that are not browsers send neither,
+// and curl's form content type stays accepted. It returns the header at
+// fault and why, or "".
+func crossSite(r *http.Request) (field, msg string) {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return "Sec-Fetch-Site", "cross-site requests cannot change klaxon's state"
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
+			return "Origin", "requests from another origin cannot change klaxon's state"
+		}
+	}
+	return "", ""
 }
 
 // apiError is the JSON error body.
