@@ -294,6 +294,9 @@ func (f *forwarder) proxyTo(leader store.Replica) (*httputil.ReverseProxy, error
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
+			// The client's Host goes through, so the leader's same-origin
+			// check compares the Origin with what the browser addressed.
+			pr.Out.Host = pr.In.Host
 			pr.SetXForwarded()
 			pr.Out.Header.Set(forwardedHeader, e.owner)
 		},
