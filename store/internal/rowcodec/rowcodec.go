@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,10 +20,23 @@ import (
 	"github.com/klaxonhq/klaxon/store"
 )
 
-// Nanos encodes a time as unix nanoseconds; the zero time is 0.
+// Times that unix nanoseconds can hold (1678 to 2262).
+var (
+	maxNanosTime = time.Unix(0, math.MaxInt64)
+	minNanosTime = time.Unix(0, math.MinInt64+1)
+)
+
+// Nanos encodes a time as unix nanoseconds; the zero time is 0. A time
+// past what int64 nanoseconds hold is clamped to the nearest end (a
+// "forever" silence ending in 9999 ends in 2262) instead of wrapping.
 func Nanos(t time.Time) int64 {
-	if t.IsZero() {
+	switch {
+	case t.IsZero():
 		return 0
+	case t.After(maxNanosTime):
+		return math.MaxInt64
+	case t.Before(minNanosTime):
+		return math.MinInt64 + 1
 	}
 	return t.UnixNano()
 }

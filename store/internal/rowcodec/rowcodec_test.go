@@ -76,3 +76,17 @@ func TestInlineSent(t *testing.T) {
 	require.True(t, SameRecord(d, "a", "fp", "ops", "alert.active"))
 	require.EqualValues(t, 7, d.NotificationID)
 }
+
+// Times past what int64 nanoseconds hold are clamped, not wrapped: a
+// silence "until 9999" must not come back ending in 1816.
+func TestNanosClamps(t *testing.T) {
+	t.Parallel()
+	far := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+	got := FromNanos(Nanos(far))
+	require.Equal(t, 2262, got.Year())
+	require.True(t, got.After(time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)))
+	old := FromNanos(Nanos(time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)))
+	require.Equal(t, 1677, old.Year())
+	in := time.Date(2026, 11, 24, 1, 2, 3, 456789012, time.UTC)
+	require.Equal(t, in, FromNanos(Nanos(in)))
+}
