@@ -49,7 +49,7 @@ func (s *Store) Apply(ctx context.Context, p *store.ApplyParams) ([]*store.Notif
 			if err != nil {
 				return fmt.Errorf("alert %s: %w", c.Alert.ID, err)
 			}
-			b.Queue(alertUpsert, args...)
+			b.Queue(alertUpsert, noNUL(args)...)
 			if t := c.Transition; t != nil {
 				queueTransition(b, c.Alert, t)
 			}
@@ -90,8 +90,8 @@ func queueTransition(b *pgx.Batch, a *alert.Alert, t *alert.Transition) {
 	if fp == "" {
 		fp = a.Fingerprint
 	}
-	b.Queue(transitionInsert, id, t.Sequence, string(fp), string(t.From), string(t.To),
-		nanos(t.At), t.Kind, t.By, t.Comment, t.Value)
+	b.Queue(transitionInsert, noNUL([]any{id, t.Sequence, string(fp), string(t.From), string(t.To),
+		nanos(t.At), t.Kind, t.By, t.Comment, t.Value})...)
 }
 
 // queueNotification queues the insert of a record and returns it as it will
@@ -138,9 +138,9 @@ func queueNotification(b *pgx.Batch, ni *store.NotificationInsert) (*store.Notif
 }
 
 func queueDelivery(b *pgx.Batch, d *store.Delivery) {
-	b.Queue(deliveryInsert+` RETURNING id`, d.NotificationID, d.AlertID, string(d.Fingerprint), d.Channel,
+	b.Queue(deliveryInsert+` RETURNING id`, noNUL([]any{d.NotificationID, d.AlertID, string(d.Fingerprint), d.Channel,
 		d.Event, d.Attempt, nanos(d.At), string(d.Outcome), d.Reason, d.StatusCode, int64(d.Latency),
-		d.Error, d.Detail).QueryRow(func(row pgx.Row) error {
+		d.Error, d.Detail})...).QueryRow(func(row pgx.Row) error {
 		if err := row.Scan(&d.ID); err != nil {
 			return fmt.Errorf("write delivery: %w", err)
 		}

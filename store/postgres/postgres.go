@@ -23,8 +23,11 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5/pgconn"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -87,8 +90,14 @@ func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
 	}
 	channel := "klaxon_queue"
 	if o.Schema != "" {
-		cfg.ConnConfig.RuntimeParams["search_path"] = o.Schema
+		// Quoted, as CREATE SCHEMA quotes it: a name with capitals or
+		// other characters means that schema, not a lower-cased one.
+		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{o.Schema}.Sanitize()
 		channel += "_" + o.Schema
+		if len(channel) > 63 { // PostgreSQL's identifier limit
+			sum := sha256.Sum256([]byte(o.Schema))
+			channel = "klaxon_queue_" + hex.EncodeToString(sum[:12])
+		}
 	}
 	cfg.AfterConnect = sessionSettings
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -96,7 +105,14 @@ func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("connect: %s", scrub.Scrub(err.Error()))
 	}
 	if o.Schema != "" {
-		if _, err := pool.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{o.Schema}.Sanitize()); err != nil {
+		create := `CREATE SCHEMA IF NOT EXISTS ` + pgx.Identifier{o.Schema}.Sanitize()
+		_, err := pool.Exec(ctx, create)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && (pgErr.Code == "23505" || pgErr.Code == "42P06") {
+			// Another replica created it at the same instant.
+			_, err = pool.Exec(ctx, create)
+		}
+		if err != nil {
 			pool.Close()
 			return nil, fmt.Errorf("create schema: %s", scrub.Scrub(err.Error()))
 		}

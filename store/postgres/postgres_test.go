@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -250,4 +251,76 @@ func TestFinish_OwnerWhoseLeaseWasTakenOverWritesNothing(t *testing.T) {
 	ns, err = s.NotificationList(ctx, &store.NotificationListParams{AlertID: "a1", Channel: "ops"})
 	require.NoError(t, err)
 	require.Equal(t, store.NotificationFailed, ns[0].State)
+}
+
+// A NUL character (a pushed label, a receiver's error body) is stored as
+// U+FFFD instead of failing the whole batch: PostgreSQL refuses it in text
+// and jsonb.
+func TestNULIsStored(t *testing.T) {
+	t.Parallel()
+	s := openTemp(t)
+	ctx := t.Context()
+	a := storetest.NewAlert("nul", "nul", alert.StateActive, storetest.T0)
+	a.Labels["bad"] = "a\x00b"
+	a.Summary = "x\x00y"
+	ok := storetest.NewAlert("ok", "ok", alert.StateActive, storetest.T0)
+	ns := storetest.MustApply(t, s, storetest.NewChange(a, storetest.NewNotification(a, "ops", storetest.T0)),
+		storetest.NewChange(ok))
+	got, err := s.AlertGet(ctx, &store.AlertGetParams{IDOrFingerprint: "nul"})
+	require.NoError(t, err)
+	require.Equal(t, "a\uFFFDb", got.Labels["bad"])
+	require.Equal(t, "x\uFFFDy", got.Summary)
+	_, err = s.AlertGet(ctx, &store.AlertGetParams{IDOrFingerprint: "ok"})
+	require.NoError(t, err)
+
+	_, err = s.NotificationFinish(ctx, &store.NotificationFinishParams{Results: []*store.NotificationResult{{
+		ID: ns[0].ID, State: store.NotificationQueued, Attempts: 1, LastError: "500: \x00\x00",
+		NextAttemptAt: storetest.T0.Add(time.Minute),
+		Delivery:      &store.Delivery{At: storetest.T0, Attempt: 1, Outcome: store.OutcomeRetry, Error: "500: \x00"},
+	}}})
+	require.NoError(t, err)
+}
+
+// A schema name with capitals, or long enough that its NOTIFY channel
+// would pass PostgreSQL's 63-byte limit, works like any other, also when
+// replicas open it at the same instant.
+func TestOpen_UnusualSchemaNames(t *testing.T) {
+	t.Parallel()
+	url := testURL(t)
+	for _, prefix := range []string{"Klaxon_Mixed_", "klaxon_a_rather_long_schema_name_for_the_notify_channel_"} {
+		schema := prefix + newSchema(t, url)[len("klaxon_test_"):]
+		t.Cleanup(func() {
+			conn, err := pgx.Connect(context.Background(), url)
+			require.NoError(t, err)
+			defer conn.Close(context.Background())
+			_, err = conn.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`)
+			require.NoError(t, err)
+		})
+		var wg sync.WaitGroup
+		stores := make([]*postgres.Store, 4)
+		errs := make([]error, 4)
+		for i := range stores {
+			wg.Go(func() { stores[i], errs[i] = postgres.Open(t.Context(), url, &postgres.Options{Schema: schema}) })
+		}
+		wg.Wait()
+		for i, s := range stores {
+			require.NoError(t, errs[i], schema)
+			t.Cleanup(func() { s.Close() })
+		}
+		writer, replica := stores[0], stores[1]
+		ctx, cancel := context.WithCancel(t.Context())
+		wake := replica.Listen(ctx)
+		woke := false
+		for i := 0; i < 300 && !woke; i++ {
+			a := storetest.NewAlert(fmt.Sprintf("u%d", i), fmt.Sprintf("u%d", i), alert.StateActive, storetest.T0)
+			storetest.MustApply(t, writer, storetest.NewChange(a, storetest.NewNotification(a, "ops", storetest.T0)))
+			select {
+			case <-wake:
+				woke = true
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		cancel()
+		require.True(t, woke, schema)
+	}
 }

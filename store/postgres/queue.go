@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -80,7 +81,7 @@ func (s *Store) NotificationExtendLease(ctx context.Context, p *store.Notificati
 		// wake-up goes with the commit.
 		_, err := s.pool.Exec(ctx, `WITH released AS (
 			UPDATE notifications SET locked_until = 0
-			WHERE locked_by = $1 AND state = 'queued' AND id = ANY($2) RETURNING 1)
+			WHERE id = ANY($2) AND (locked_by = $1 AND state = 'queued') IS TRUE RETURNING 1)
 			SELECT pg_notify($3, '') FROM (SELECT count(*) AS n FROM released) r WHERE r.n > 0`,
 			p.Owner, p.IDs, s.channel)
 		if err != nil {
@@ -88,8 +89,11 @@ func (s *Store) NotificationExtendLease(ctx context.Context, p *store.Notificati
 		}
 		return nil
 	}
+	// By primary key, in id order (as NotificationFinish locks rows), so
+	// renewal and finishing cannot deadlock; IS TRUE keeps the owner and
+	// state checks off the index choice (see notificationFinishOwned).
 	_, err := s.pool.Exec(ctx, `UPDATE notifications SET locked_until = $1
-		WHERE locked_by = $2 AND state = 'queued' AND id = ANY($3)`, nanos(p.LeaseUntil), p.Owner, p.IDs)
+		WHERE id = ANY($3) AND (locked_by = $2 AND state = 'queued') IS TRUE`, nanos(p.LeaseUntil), p.Owner, p.IDs)
 	if err != nil {
 		return fmt.Errorf("extend lease: %w", err)
 	}
@@ -123,12 +127,17 @@ const threadUpsert = `INSERT INTO threads (alert_id, channel, thread) VALUES ($1
 // missing record fails the batch with store.ErrNotFound.
 func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFinishParams) ([]*store.Notification, error) {
 	var out []*store.Notification
+	// Rows are locked in id order, as lease renewal locks them, so the two
+	// cannot deadlock.
+	results := slices.SortedFunc(slices.Values(p.Results), func(a, b *store.NotificationResult) int {
+		return cmp.Compare(a.ID, b.ID)
+	})
 	err := s.write(ctx, func(tx pgx.Tx) error {
 		out = out[:0]
 		type record struct{ alertID, fp, channel, event string }
-		recs := make([]record, len(p.Results))
+		recs := make([]record, len(results))
 		b := &pgx.Batch{}
-		for i, r := range p.Results {
+		for i, r := range results {
 			at := time.Now()
 			if r.Delivery != nil && !r.Delivery.At.IsZero() {
 				at = r.Delivery.At
@@ -146,7 +155,7 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 				q, args = notificationFinishOwned, append(args, p.Owner)
 			}
 			r.Skipped = false
-			b.Queue(q, args...).QueryRow(func(row pgx.Row) error {
+			b.Queue(q, noNUL(args)...).QueryRow(func(row pgx.Row) error {
 				rec := &recs[i]
 				err := row.Scan(&rec.alertID, &rec.fp, &rec.channel, &rec.event)
 				if errors.Is(err, pgx.ErrNoRows) && p.Owner != "" {
@@ -166,7 +175,7 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 			return err
 		}
 		b = &pgx.Batch{}
-		for i, r := range p.Results {
+		for i, r := range results {
 			if r.Skipped {
 				continue
 			}
@@ -188,7 +197,7 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 				threadAlert = d.AlertID
 			}
 			if r.Thread != "" {
-				b.Queue(threadUpsert, threadAlert, rec.channel, r.Thread)
+				b.Queue(threadUpsert, noNUL([]any{threadAlert, rec.channel, r.Thread})...)
 			}
 			if r.Failover != nil {
 				n, err := queueNotification(b, r.Failover)

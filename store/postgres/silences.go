@@ -32,8 +32,8 @@ func (s *Store) SilenceUpsert(ctx context.Context, sil *store.Silence) error {
 			starts_at = excluded.starts_at, ends_at = excluded.ends_at,
 			created_by = excluded.created_by, comment = excluded.comment,
 			created_at = excluded.created_at, updated_at = excluded.updated_at`,
-			sil.ID, matchers, nanos(sil.StartsAt), nanos(sil.EndsAt), sil.CreatedBy, sil.Comment,
-			nanos(sil.CreatedAt), nanos(sil.UpdatedAt))
+			noNUL([]any{sil.ID, matchers, nanos(sil.StartsAt), nanos(sil.EndsAt), sil.CreatedBy, sil.Comment,
+				nanos(sil.CreatedAt), nanos(sil.UpdatedAt)})...)
 		return err
 	})
 	if err != nil {
