@@ -228,6 +228,11 @@ type pushedSample struct {
 	Timestamp string       `json:"timestamp"`
 }
 
+// pushChecker checks a sample without recording it (metric.Registry).
+type pushChecker interface {
+	CheckPush(name string, labels alert.Labels, value float64, at time.Time) error
+}
+
 func (s *Server) pushMetrics(w http.ResponseWriter, r *http.Request) {
 	if s.o.Metrics == nil {
 		writeError(w, http.StatusNotImplemented, "this engine does not accept pushed metrics", "")
@@ -260,6 +265,12 @@ func (s *Server) pushMetrics(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			ats[i] = t
+		}
+		if c, ok := s.o.Metrics.(pushChecker); ok {
+			if err := c.CheckPush(p.Name, p.Labels, *p.Value, ats[i]); err != nil {
+				s.fail(w, badField(f, "%v", err))
+				return
+			}
 		}
 	}
 	for i, p := range req {

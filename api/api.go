@@ -252,7 +252,7 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusServiceUnavailable, "this replica just stopped leading; retry", "")
 	default:
 		s.log.Error("api request failed", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal error: "+err.Error(), "")
+		writeError(w, http.StatusInternalServerError, "internal error (the server log has the details)", "")
 	}
 }
 

@@ -29,6 +29,13 @@ type pushed struct {
 	samples []string
 }
 
+func (p *pushed) CheckPush(name string, labels alert.Labels, value float64, at time.Time) error {
+	if name == "bad name" {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+
 func (p *pushed) Push(name string, labels alert.Labels, value float64, at time.Time) error {
 	if name == "bad name" {
 		return io.ErrUnexpectedEOF

@@ -67,3 +67,17 @@ func TestAPI_TokenAnyHostAnyCase(t *testing.T) {
 		`{"matchers":[{"name":"a","op":"=","value":"b"}],"duration":"1h"}`,
 		map[string]string{"Authorization": "bearer s3cret", "Host": "alerts.example.com"}))
 }
+
+// A batch of samples with one bad sample records none of them.
+func TestAPI_MetricBatchAllOrNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "")
+	code, body := b.do(t, "POST", "/api/v1/metrics", "", []map[string]any{
+		{"name": "error_rate", "value": 0.9}, {"name": "bad name", "value": 1},
+	})
+	require.Equal(t, http.StatusBadRequest, code, "%v", body)
+	require.Equal(t, "[1]", body["field"])
+	b.metrics.mu.Lock()
+	defer b.metrics.mu.Unlock()
+	require.Empty(t, b.metrics.samples)
+}

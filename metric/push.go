@@ -23,6 +23,34 @@ const maxFuture = time.Minute
 // is allowed: pushed series answer for their labels, and the value derived
 // from recorded requests still answers for the others.
 func (r *Registry) Push(name string, labels alert.Labels, value float64, at time.Time) error {
+	now := r.opts.Now()
+	if at.IsZero() {
+		at = now
+	}
+	if err := r.check(name, labels, value, at, now); err != nil {
+		return err
+	}
+	s, err := r.getSeries(name, KindGauge, labels, seriesOpts{dist: true})
+	if err != nil {
+		return err
+	}
+	s.push(value, at)
+	return nil
+}
+
+// CheckPush reports whether Push would accept the sample, without
+// recording it: callers with a batch check all of it first, so a bad
+// sample refuses the batch instead of leaving it half applied. A zero at
+// means now.
+func (r *Registry) CheckPush(name string, labels alert.Labels, value float64, at time.Time) error {
+	now := r.opts.Now()
+	if at.IsZero() {
+		at = now
+	}
+	return r.check(name, labels, value, at, now)
+}
+
+func (r *Registry) check(name string, labels alert.Labels, value float64, at, now time.Time) error {
 	if err := validName(name); err != nil {
 		return err
 	}
@@ -32,19 +60,10 @@ func (r *Registry) Push(name string, labels alert.Labels, value float64, at time
 	if math.IsNaN(value) || math.IsInf(value, 0) {
 		return fmt.Errorf("%w: %s: %v", ErrInvalidValue, name, value)
 	}
-	now := r.opts.Now()
-	if at.IsZero() {
-		at = now
-	}
 	if at.Before(now.Add(-r.opts.Retention)) || at.After(now.Add(maxFuture)) {
 		return fmt.Errorf("%w: %s: %s is outside [now-%s, now+%s]", ErrInvalidTime, name,
 			at.UTC().Format(time.RFC3339), r.opts.Retention, maxFuture)
 	}
-	s, err := r.getSeries(name, KindGauge, labels, seriesOpts{dist: true})
-	if err != nil {
-		return err
-	}
-	s.push(value, at)
 	return nil
 }
 
