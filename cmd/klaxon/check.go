@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -61,7 +62,11 @@ func newTestChannelCmd(getenv func(string) string) *cobra.Command {
 		Short: "Send a sample notification through one channel and print what the receiver answered",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := []klaxon.Option{klaxon.FromEnv(), klaxon.WithGetenv(getenv), klaxon.WithDataDir(cmd.Flags().Lookup("data-dir").Value.String())}
+			opts := []klaxon.Option{klaxon.FromEnv(), klaxon.WithGetenv(getenv)}
+			// The flag's default must not override the file's data_dir.
+			if dd := cmd.Flags().Lookup("data-dir"); dd.Changed || file == "" {
+				opts = append(opts, klaxon.WithDataDir(dd.Value.String()))
+			}
 			if file != "" {
 				cfg, err := klaxon.LoadConfig(file, getenv)
 				if err != nil {
@@ -75,7 +80,8 @@ func newTestChannelCmd(getenv func(string) string) *cobra.Command {
 				return err
 			}
 			defer eng.Close()
-			ctx := cmd.Context()
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
 			start := time.Now()
 			rc, err := eng.TestChannel(ctx, args[0])
 			elapsed := time.Since(start).Round(time.Millisecond)

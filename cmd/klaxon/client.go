@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -124,9 +126,9 @@ func addClientCommands(root *cobra.Command, getenv func(string) string) {
 		Short: "Push a metric sample",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var v float64
-			if _, err := fmt.Sscanf(args[1], "%g", &v); err != nil {
-				return fmt.Errorf("VALUE %q is not a number", args[1])
+			v, err := strconv.ParseFloat(strings.TrimSpace(args[1]), 64)
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("VALUE %q is not a finite number", args[1])
 			}
 			lbls, _ := cmd.Flags().GetStringArray("label")
 			labels, err := parseLabels(lbls)
@@ -277,6 +279,10 @@ func (c *client) alertAction(cmd *cobra.Command, id, action string, body any) er
 // do sends a request and decodes the answer; API errors become Go errors
 // carrying the server's message and field.
 func (c *client) do(cmd *cobra.Command, method, path string, body, out any) ([]byte, error) {
+	// Checked before the request, so a bad --output changes nothing.
+	if c.output != "table" && c.output != "json" && c.output != "" {
+		return nil, fmt.Errorf("--output: want table or json, got %q", c.output)
+	}
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -435,10 +441,15 @@ func parseLabels(in []string) (map[string]string, error) {
 	return out, nil
 }
 
+// splitMatcher splits at the first operator: the name cannot hold '=',
+// '!' or '~', the value may (msg!=a=b is msg, !=, a=b).
 func splitMatcher(s string) (map[string]string, error) {
-	for _, op := range []string{"!~", "=~", "!=", "="} {
-		if i := strings.Index(s, op); i > 0 {
-			return map[string]string{"name": s[:i], "op": op, "value": strings.Trim(s[i+len(op):], `"`)}, nil
+	i := strings.IndexAny(s, "=!")
+	if i > 0 {
+		for _, op := range []string{"!~", "=~", "!=", "="} {
+			if strings.HasPrefix(s[i:], op) {
+				return map[string]string{"name": s[:i], "op": op, "value": strings.Trim(s[i+len(op):], `"`)}, nil
+			}
 		}
 	}
 	return nil, fmt.Errorf("matcher %q: want name=value, name!=value, name=~regex or name!~regex", s)

@@ -256,3 +256,20 @@ func TestCLI_Unreachable(t *testing.T) {
 	_, _, err := run(t, nil, "--url", "http://127.0.0.1:1", "alerts")
 	require.ErrorContains(t, err, "cannot reach klaxon at http://127.0.0.1:1")
 }
+
+// Input the CLI cannot send as meant is refused before anything is sent.
+func TestCLI_BadInputIsRefusedFirst(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, _, err := run(t, nil, "--url", b.url, "push", "queue_depth", "0.01abc")
+	require.ErrorContains(t, err, "not a finite number")
+	_, _, err = run(t, nil, "--url", b.url, "silence", "add", "team=x", "-o", "yaml")
+	require.ErrorContains(t, err, "--output")
+	require.NotContains(t, b.mustRun(t, "silence", "list"), "team", "nothing was created")
+
+	// The first operator splits: the value may hold '=' and '!'.
+	out := b.mustRun(t, "silence", "add", "msg!=a=b", "-o", "json")
+	require.Contains(t, out, `"name": "msg"`)
+	require.Contains(t, out, `"op": "!="`)
+	require.Contains(t, out, `"value": "a=b"`)
+}
