@@ -402,7 +402,10 @@ func TestParse_EmptyAndSyntax(t *testing.T) {
 		// Escalation needs a delay.
 		{"escalate without after", "channels: {c: {type: console}}\nroutes:\n  - notify: [c]\n    escalate: [{notify: [c]}]\n", `klaxon.yml:4:16: routes[0].escalate[0].after: required, greater than 0`},
 		// A rate limit needs a rate.
-		{"rate limit", "channels:\n  c:\n    type: console\n    rate_limit: {burst: 2}\n", `klaxon.yml:4:17: channels.c.rate_limit.per_second: required, greater than 0`},
+		{"rate limit", "channels:\n  c:\n    type: console\n    rate_limit: {burst: 2}\n", `klaxon.yml:4:17: channels.c.rate_limit.per_second: required, a finite number greater than 0`},
+		// NaN would switch the limit off silently.
+		{"rate limit NaN", "channels:\n  c:\n    type: console\n    rate_limit: {per_second: .nan}\n", `klaxon.yml:4:30: channels.c.rate_limit.per_second: required, a finite number greater than 0`},
+		{"jitter NaN", "channels:\n  c:\n    type: console\n    retry: {jitter: .nan}\n", `klaxon.yml:4:21: channels.c.retry.jitter: must be between 0 and 1`},
 		// A bad listen address.
 		{"listen", "server: {listen: nowhere}\n", `klaxon.yml:1:18: server.listen: invalid address "nowhere" (want host:port, e.g. 127.0.0.1:9095)`},
 		// A bad no_data mode.

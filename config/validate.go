@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"math"
 	"net"
 	"net/url"
 	"regexp"
@@ -232,7 +233,7 @@ func (v *validator) channel(name string, ch *Channel) {
 	if r.MaxAttempts < 0 {
 		v.add(path+".retry.max_attempts", "must not be negative")
 	}
-	if r.Jitter < 0 || r.Jitter > 1 {
+	if !(r.Jitter >= 0 && r.Jitter <= 1) { // NaN fails too
 		v.add(path+".retry.jitter", "must be between 0 and 1")
 	}
 	if r.InitialBackoff > r.MaxBackoff {
@@ -245,8 +246,8 @@ func (v *validator) channel(name string, ch *Channel) {
 		v.add(path+".breaker.open_for", "must not be negative")
 	}
 	if rl := ch.RateLimit; rl != nil {
-		if rl.PerSecond <= 0 {
-			v.add(path+".rate_limit.per_second", "required, greater than 0")
+		if !(rl.PerSecond > 0) || math.IsInf(rl.PerSecond, 0) { // NaN fails too
+			v.add(path+".rate_limit.per_second", "required, a finite number greater than 0")
 		}
 		if rl.Burst < 0 {
 			v.add(path+".rate_limit.burst", "must not be negative")
