@@ -406,6 +406,8 @@ func TestParse_EmptyAndSyntax(t *testing.T) {
 		// NaN would switch the limit off silently.
 		{"rate limit NaN", "channels:\n  c:\n    type: console\n    rate_limit: {per_second: .nan}\n", `klaxon.yml:4:30: channels.c.rate_limit.per_second: required, a finite number greater than 0`},
 		{"jitter NaN", "channels:\n  c:\n    type: console\n    retry: {jitter: .nan}\n", `klaxon.yml:4:21: channels.c.retry.jitter: must be between 0 and 1`},
+		// A bad external URL is shown without its password and query.
+		{"external_url secrets", "server: {external_url: 'ftp://u:hunter2@x/?token=s3cret'}\n", `klaxon.yml:1:24: server.external_url: invalid URL "ftp://u:xxxxx@x/?..." (want http:// or https:// and a host)`},
 		// A bad listen address.
 		{"listen", "server: {listen: nowhere}\n", `klaxon.yml:1:18: server.listen: invalid address "nowhere" (want host:port, e.g. 127.0.0.1:9095)`},
 		// A bad no_data mode.

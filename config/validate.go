@@ -200,7 +200,16 @@ func (v *validator) server() {
 	if s.ExternalURL != "" {
 		u, err := url.Parse(s.ExternalURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			v.add("server.external_url", "invalid URL %q (want http:// or https:// and a host)", s.ExternalURL)
+			// Shown without user info and query, which may hold secrets.
+			shown := ""
+			if err == nil {
+				c := *u
+				if c.RawQuery != "" {
+					c.RawQuery = "..."
+				}
+				shown = " " + strconv.Quote(c.Redacted())
+			}
+			v.add("server.external_url", "invalid URL%s (want http:// or https:// and a host)", shown)
 		}
 	}
 	if s.AdvertiseURL != "" {
