@@ -55,7 +55,7 @@ channels:
 `
 	env := map[string]string{"EVERY": "2m", "KEEP": "42", "OFF": "true"}
 	cfg, err := Parse("klaxon.yml", []byte(src), fakeOpts(env))
-	require.Error(t, err) // external_url is not a URL: shows that $$ stayed literal
+	require.Error(t, err)                                                                 // external_url is not a URL: shows that $$ stayed literal
 	require.Contains(t, err.Error(), `server.external_url: invalid URL "$%7Bliteral%7D"`) // ${literal}, escaped
 
 	src = src[:len(src)-len("  external_url: '$${literal}'\nchannels:\n  c:\n    type: console\n    disabled: ${OFF}\n")] +
