@@ -2,12 +2,8 @@ package klaxon_test
 
 import (
 	"context"
-	"errors"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,24 +11,10 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/alert"
-	"github.com/klaxonhq/klaxon/lifecycle"
 	"github.com/klaxonhq/klaxon/notify"
-	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/store/sqlite"
+	"github.com/klaxonhq/klaxon/store/storetest"
 )
-
-// flakyStore fails Apply while fail is set.
-type flakyStore struct {
-	store.Store
-	fail atomic.Bool
-}
-
-func (s *flakyStore) Apply(ctx context.Context, p *store.ApplyParams) ([]*store.Notification, error) {
-	if s.fail.Load() {
-		return nil, errors.New("database unavailable")
-	}
-	return s.Store.Apply(ctx, p)
-}
 
 // The cycle in which a condition clears fails to write: the resolution is
 // written by a later cycle, although the evaluator reports a cleared series
@@ -42,7 +24,7 @@ func TestEngine_ResolutionSurvivesAFailedWrite(t *testing.T) {
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	st := &flakyStore{Store: db}
+	st := &storetest.FaultyStore{Store: db}
 	got := make(chan notify.Event, 10)
 	ch := notify.ChannelFunc(func(ctx context.Context, n *notify.Notification) (notify.Receipt, error) {
 		got <- n.Event
@@ -83,9 +65,9 @@ func TestEngine_ResolutionSurvivesAFailedWrite(t *testing.T) {
 	mu.Lock()
 	depth = 0
 	mu.Unlock()
-	st.fail.Store(true)
+	st.Fail.Store(true)
 	require.Error(t, eng.Evaluate(ctx))
-	st.fail.Store(false)
+	st.Fail.Store(false)
 	require.NoError(t, eng.Evaluate(ctx))
 	require.Equal(t, notify.EventResolved, next())
 	require.Empty(t, eng.Alerts())
@@ -95,35 +77,11 @@ func TestEngine_ResolutionSurvivesAFailedWrite(t *testing.T) {
 // time it was raised with: the leader raises it again from channel health.
 func TestEngine_SelfAlertStaysOpenWhileTheChannelFails(t *testing.T) {
 	t.Parallel()
-	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusGone)
-	}))
-	defer gone.Close()
 	var mu sync.Mutex
 	now := time.Now()
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	got := make(chan *notify.Notification, 10)
-	other := notify.ChannelFunc(func(ctx context.Context, n *notify.Notification) (notify.Receipt, error) {
-		got <- n
-		return notify.Receipt{}, nil
-	})
-	eng := startEngine(t, `
-channels:
-  hook:
-    type: webhook
-    url: `+gone.URL+`/hook
-routes:
-  - notify: [hook]
-`, klaxon.WithChannel("backup", other), klaxon.WithClock(clock))
-	_, err := eng.Manager().Push(t.Context(), []lifecycle.Pushed{{Labels: alert.Labels{"alertname": "x"}, Severity: alert.High}})
-	require.NoError(t, err)
-	select {
-	case n := <-got:
-		require.Equal(t, klaxon.SelfAlertName, n.Alert().Labels["alertname"])
-	case <-time.After(30 * time.Second):
-		t.Fatal("no self-alert")
-	}
+	eng := startWithGoneHook(t, klaxon.WithClock(clock))
 	selfAlert := func() *alert.Alert {
 		for _, a := range eng.Alerts() {
 			if a.Labels["alertname"] == klaxon.SelfAlertName {

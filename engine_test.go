@@ -184,12 +184,16 @@ func TestEngine_TokenRequiredBeyondLoopback(t *testing.T) {
 
 // A webhook answering 410 Gone is disabled and klaxon raises its own alert
 // on another channel.
-func TestEngine_GoneEndpointRaisesSelfAlert(t *testing.T) {
-	t.Parallel()
+// startWithGoneHook starts an engine whose only routed channel "hook"
+// answers 410 Gone and whose channel "backup" (defined in Go) records what
+// it gets; it pushes one alert and waits for the self-alert about hook on
+// backup.
+func startWithGoneHook(t *testing.T, opts ...klaxon.Option) *klaxon.Engine {
+	t.Helper()
 	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusGone)
 	}))
-	defer gone.Close()
+	t.Cleanup(gone.Close)
 	got := make(chan *notify.Notification, 10)
 	other := notify.ChannelFunc(func(ctx context.Context, n *notify.Notification) (notify.Receipt, error) {
 		got <- n
@@ -202,7 +206,7 @@ channels:
     url: `+gone.URL+`/hook
 routes:
   - notify: [hook]
-`, klaxon.WithChannel("backup", other))
+`, append([]klaxon.Option{klaxon.WithChannel("backup", other)}, opts...)...)
 	_, err := eng.Manager().Push(t.Context(), []lifecycle.Pushed{{Labels: alert.Labels{"alertname": "x"}, Severity: alert.High}})
 	require.NoError(t, err)
 	select {
@@ -213,6 +217,12 @@ routes:
 	case <-time.After(30 * time.Second):
 		t.Fatal("no self-alert")
 	}
+	return eng
+}
+
+func TestEngine_GoneEndpointRaisesSelfAlert(t *testing.T) {
+	t.Parallel()
+	eng := startWithGoneHook(t)
 	var hook notify.ChannelHealth
 	for _, h := range eng.Channels() {
 		if h.Name == "hook" {

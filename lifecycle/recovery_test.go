@@ -2,8 +2,6 @@ package lifecycle
 
 import (
 	"context"
-	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/notify"
 	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/store/storetest"
 )
 
 // Silence boundaries that pass while no process leads are applied by the
@@ -52,25 +51,12 @@ func TestManager_SilenceBoundariesPassedWhileDown(t *testing.T) {
 	require.Equal(t, alert.StateSuppressed, m3.Open()[0].State)
 }
 
-// failingStore fails Apply while fail is set.
-type failingStore struct {
-	store.Store
-	fail atomic.Bool
-}
-
-func (s *failingStore) Apply(ctx context.Context, p *store.ApplyParams) ([]*store.Notification, error) {
-	if s.fail.Load() {
-		return nil, errors.New("database unavailable")
-	}
-	return s.Store.Apply(ctx, p)
-}
-
 // A write that fails at a silence's end does not lose the boundary: the
 // next Tick applies it.
 func TestManager_SilenceEndSurvivesAFailedWrite(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
-	fs := &failingStore{Store: b.st}
+	fs := &storetest.FaultyStore{Store: b.st}
 	ctx := context.Background()
 	m, err := New(ctx, Options{Store: fs, Routes: []*Route{{Notify: []string{"ops"}}}, Now: b.clock.now, Owner: "me"})
 	require.NoError(t, err)
@@ -82,9 +68,9 @@ func TestManager_SilenceEndSurvivesAFailedWrite(t *testing.T) {
 	require.Equal(t, alert.StateSuppressed, m.Open()[0].State)
 
 	b.clock.add(2 * time.Hour)
-	fs.fail.Store(true)
+	fs.Fail.Store(true)
 	require.Error(t, m.Tick(ctx))
-	fs.fail.Store(false)
+	fs.Fail.Store(false)
 	b.clock.add(time.Second)
 	require.NoError(t, m.Tick(ctx))
 	require.Equal(t, alert.StateActive, m.Open()[0].State)
@@ -177,32 +163,17 @@ func TestManager_RefiringSeriesHasNewKeys(t *testing.T) {
 	require.Len(t, keys, 4)
 }
 
-// ambiguousStore commits the next Apply but reports it failed, as when the
-// connection drops during COMMIT.
-type ambiguousStore struct {
-	store.Store
-	once atomic.Bool
-}
-
-func (s *ambiguousStore) Apply(ctx context.Context, p *store.ApplyParams) ([]*store.Notification, error) {
-	recs, err := s.Store.Apply(ctx, p)
-	if err == nil && s.once.CompareAndSwap(true, false) {
-		return nil, errors.New("connection lost during COMMIT")
-	}
-	return recs, err
-}
-
 // A write that committed although it reported failure does not wedge the
 // lifecycle: memory is reloaded, and the next cycle carries on from what
 // the store holds.
 func TestManager_AmbiguousCommitDoesNotWedge(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
-	as := &ambiguousStore{Store: b.st}
+	as := &storetest.FaultyStore{Store: b.st}
 	ctx := context.Background()
 	m, err := New(ctx, Options{Store: as, Routes: []*Route{{Notify: []string{"ops"}}}, Now: b.clock.now, Owner: "me"})
 	require.NoError(t, err)
-	as.once.Store(true)
+	as.CommitThenFail.Store(true)
 	require.Error(t, m.Observe(ctx, []Observation{obs(Firing, 0.2)}))
 	// The alert was written: memory knows it now.
 	require.Len(t, m.Open(), 1)
