@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/klaxonhq/klaxon/store"
@@ -15,6 +14,12 @@ type result struct {
 	res *store.NotificationResult
 	// extra holds decision-log entries written with it (rate limit).
 	extra []*store.Delivery
+	// failed is the log entry's outcome and detail before any failover:
+	// what a grouped record that rode with this one inherits (follow).
+	failed struct {
+		outcome store.Outcome
+		detail  string
+	}
 }
 
 func (d *Dispatcher) delivery(r *store.Notification, now time.Time, out store.Outcome) *store.Delivery {
@@ -68,6 +73,7 @@ func (d *Dispatcher) failure(r *store.Notification, err error, now time.Time, la
 		e.Detail = "retry budget exhausted"
 	}
 	res.State = store.NotificationFailed
+	out.failed.outcome, out.failed.detail = e.Outcome, e.Detail
 	d.failOver(r, res, e, now)
 	if w != nil {
 		w.mu.Lock()
@@ -117,12 +123,9 @@ func (d *Dispatcher) follow(r, lead *store.Notification, lr *result, now time.Ti
 	e := *lr.res.Delivery
 	e.ID, e.NotificationID, e.AlertID, e.Fingerprint, e.Channel, e.Event = 0, r.ID, r.AlertID, r.Fingerprint, r.Channel, r.Event
 	e.Attempt = max(res.Attempts, 1)
-	if lr.res.FailedOverTo != "" {
-		// The lead's entry names the lead's next channel.
-		e.Outcome = store.OutcomeFailed
-		e.Detail = strings.TrimSuffix(strings.TrimSuffix(e.Detail, "failed over to "+lr.res.FailedOverTo), "; ")
-	}
 	if res.State == store.NotificationFailed {
+		// As the lead failed, before its own failover.
+		e.Outcome, e.Detail = lr.failed.outcome, lr.failed.detail
 		d.failOver(r, &res, &e, now)
 	}
 	e.Detail = joinDetail(e.Detail, "grouped with notification "+lead.IdempotencyKey)
@@ -153,12 +156,14 @@ func joinDetail(a, b string) string {
 // outcome is written at once.
 const finishLinger = time.Millisecond
 
-// finishTimeout bounds one write of outcomes; drainFinishTimeout while
-// Run drains at shutdown.
-const (
-	finishTimeout      = 30 * time.Second
-	drainFinishTimeout = 5 * time.Second
-)
+// writeTimeout bounds one write of outcomes: 30 s, and 5 s while Run
+// drains at shutdown.
+func (d *Dispatcher) writeTimeout() time.Duration {
+	if d.draining.Load() {
+		return 5 * time.Second
+	}
+	return 30 * time.Second
+}
 
 // finisher writes outcomes in batches (group commit: one transaction for
 // every outcome that arrived while the previous one was being written, and
@@ -218,11 +223,11 @@ func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
 	for attempt := 0; ; attempt++ {
 		// Bounded, so a database that hangs cannot hold shutdown up for
 		// long: while draining, one short try and one more.
-		timeout, tries := finishTimeout, 5
+		tries := 5
 		if d.draining.Load() {
-			timeout, tries = drainFinishTimeout, 2
+			tries = 2
 		}
-		fctx, cancel := context.WithTimeout(ctx, timeout)
+		fctx, cancel := context.WithTimeout(ctx, d.writeTimeout())
 		failovers, err = d.st.NotificationFinish(fctx, p)
 		cancel()
 		if err == nil || attempt+1 >= tries {
@@ -276,11 +281,7 @@ func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
 			"count", skipped)
 	}
 	if len(extra) > 0 {
-		timeout := finishTimeout
-		if d.draining.Load() {
-			timeout = drainFinishTimeout
-		}
-		ictx, cancel := context.WithTimeout(ctx, timeout)
+		ictx, cancel := context.WithTimeout(ctx, d.writeTimeout())
 		if err := d.st.DeliveryInsert(ictx, &store.DeliveryInsertParams{Deliveries: extra}); err != nil {
 			d.log.Error("record rate-limit decisions", "err", err)
 		}

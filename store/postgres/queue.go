@@ -100,10 +100,12 @@ func (s *Store) NotificationExtendLease(ctx context.Context, p *store.Notificati
 	return nil
 }
 
-const notificationFinish = `UPDATE notifications SET state = $1, attempts = $2, next_attempt_at = $3,
+// finishSet is what a finish writes into a notification row.
+const finishSet = `UPDATE notifications SET state = $1, attempts = $2, next_attempt_at = $3,
 	last_error = $4, failed_over_to = $5, locked_until = 0, locked_by = '', updated_at = $6,
-	sent_at = $7, sent_attempt = $8, sent_status = $9, sent_latency = $10, sent_detail = $11
-	WHERE id = $12 RETURNING alert_id, fingerprint, channel, event`
+	sent_at = $7, sent_attempt = $8, sent_status = $9, sent_latency = $10, sent_detail = $11`
+
+const notificationFinish = finishSet + ` WHERE id = $12 RETURNING alert_id, fingerprint, channel, event`
 
 // notificationFinishOwned writes only a record still queued and leased by
 // the finishing owner ($13). The check is wrapped in IS TRUE so the planner
@@ -111,10 +113,8 @@ const notificationFinish = `UPDATE notifications SET state = $1, attempts = $2, 
 // on state over the primary key, which scanned every queued row per finish
 // (20,000 alerts took a minute instead of 4 s) and deadlocked with lease
 // renewal.
-const notificationFinishOwned = `UPDATE notifications SET state = $1, attempts = $2, next_attempt_at = $3,
-	last_error = $4, failed_over_to = $5, locked_until = 0, locked_by = '', updated_at = $6,
-	sent_at = $7, sent_attempt = $8, sent_status = $9, sent_latency = $10, sent_detail = $11
-	WHERE id = $12 AND (state = 'queued' AND locked_by = $13) IS TRUE RETURNING alert_id, fingerprint, channel, event`
+const notificationFinishOwned = finishSet +
+	` WHERE id = $12 AND (state = 'queued' AND locked_by = $13) IS TRUE RETURNING alert_id, fingerprint, channel, event`
 
 const threadUpsert = `INSERT INTO threads (alert_id, channel, thread) VALUES ($1, $2, $3)
 	ON CONFLICT (alert_id, channel) DO UPDATE SET thread = excluded.thread`
