@@ -384,15 +384,20 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 	e.metrics.Collect(now)
 	results := e.eval.Eval(now)
 	obs := make([]lifecycle.Observation, 0, len(results)+len(e.unapplied))
-	seen := make(map[alert.Fingerprint]bool, len(results))
 	for i := range results {
-		o := e.observation(&results[i])
-		seen[o.Fingerprint] = true
-		obs = append(obs, o)
+		obs = append(obs, e.observation(&results[i]))
 	}
-	for _, o := range e.unapplied {
-		if !seen[o.Fingerprint] {
-			obs = append(obs, o)
+	if len(e.unapplied) > 0 {
+		// Only after a failed write: a series this cycle reports speaks
+		// for itself.
+		seen := make(map[alert.Fingerprint]bool, len(obs))
+		for i := range obs {
+			seen[obs[i].Fingerprint] = true
+		}
+		for _, o := range e.unapplied {
+			if !seen[o.Fingerprint] {
+				obs = append(obs, o)
+			}
 		}
 	}
 	err := e.manager.Observe(ctx, obs)

@@ -25,10 +25,7 @@ func (m *Manager) Tick(ctx context.Context) error {
 	}
 	// A group's latest notification time matters until group_interval
 	// after it.
-	var keep time.Duration
-	for _, r := range m.routes {
-		keep = max(keep, r.GroupInterval)
-	}
+	keep := m.groupKeep()
 	for k, due := range m.groupDue {
 		if due.Add(keep).Before(now) {
 			delete(m.groupDue, k)
@@ -141,4 +138,14 @@ func (m *Manager) timedRoutes() bool {
 // at least the newest HistoryKeep. Call it now and then (every few minutes).
 func (m *Manager) Prune(ctx context.Context) (int, error) {
 	return m.store.AlertPrune(ctx, &store.AlertPruneParams{Before: m.now().Add(-m.retention), Keep: m.keep})
+}
+
+// groupKeep is the longest group_interval of the routes: how long a group's
+// latest notification time is kept. Must hold mu.
+func (m *Manager) groupKeep() time.Duration {
+	var keep time.Duration
+	for _, r := range m.routes {
+		keep = max(keep, r.GroupInterval)
+	}
+	return keep
 }
