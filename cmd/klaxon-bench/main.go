@@ -68,6 +68,7 @@ type options struct {
 	killMax        time.Duration
 	killRate       float64
 	cpuProfile     string
+	profileWindow  time.Duration
 	env            envFlag
 
 	tmp string
@@ -107,6 +108,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.Float64Var(&o.killRate, "kill-rate", 1000, "alerts posted per second in -mode kill")
 	fs.Var(&o.env, "env", "KEY=VALUE added to klaxon's environment (GOGC=50, GODEBUG=gctrace=1); repeatable")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "profile run 1's throughput phase: klaxon's CPU to this file, the harness's to FILE.harness, klaxon's heap to FILE.heap")
+	fs.DurationVar(&o.profileWindow, "profile-window", 5*time.Second, "length of the -cpuprofile window from the start of the throughput phase (the heap is taken half way)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

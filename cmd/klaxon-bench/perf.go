@@ -54,7 +54,7 @@ func runPerf(ctx context.Context, o *options, run int) (perfResult, error) {
 	before := r.recv.Count(klaxontest.TypeActive)
 	stopProfiles := func() {}
 	if o.cpuProfile != "" && run == 1 {
-		stopProfiles = startProfiles(ctx, r, o, 5*time.Second)
+		stopProfiles = startProfiles(ctx, r, o, o.profileWindow)
 	}
 	cpu0, _ := klaxontest.ReadProcStat(r.proc.Pid())
 	elapsed, ids, err := throughput(ctx, r, o, fmt.Sprintf("t%d", run), o.alerts, before)

@@ -64,7 +64,7 @@ func TestMigrate_0006KeepsTheQueue(t *testing.T) {
 	require.NoError(t, s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_sequence WHERE name = 'notifications'`).Scan(&n))
 	require.Zero(t, n, "no AUTOINCREMENT counter left")
 	require.NoError(t, s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master
-		WHERE type = 'index' AND name IN ('notifications_queued', 'notifications_alert')`).Scan(&n))
+		WHERE type = 'index' AND name IN ('notifications_claim_order', 'notifications_alert')`).Scan(&n))
 	require.Equal(t, 2, n)
 
 	// New records follow the old ids, and the queue claims as before.

@@ -26,6 +26,14 @@ func collectNotifications(rows *sql.Rows) ([]*store.Notification, error) {
 	return out, rows.Err()
 }
 
+// claimDue selects the ids a claim takes: ?3 is now, ?4 the channel (empty
+// for all), ?5 the limit. It walks notifications_claim_order in claim order
+// and stops at the limit, sorting nothing (0007_claim_order.sql).
+const claimDue = `SELECT id FROM notifications
+	WHERE state = 'queued' AND (?4 = '' OR channel = ?4)
+	AND next_attempt_at <= ?3 AND locked_until <= ?3
+	ORDER BY priority DESC, id LIMIT ?5`
+
 // NotificationClaim leases up to p.Limit due, unleased, queued records in
 // one statement, highest priority then lowest id first.
 func (s *Store) NotificationClaim(ctx context.Context, p *store.NotificationClaimParams) ([]*store.Notification, error) {
@@ -37,10 +45,7 @@ func (s *Store) NotificationClaim(ctx context.Context, p *store.NotificationClai
 	err := s.writeRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE notifications
 			SET locked_until = ?1, locked_by = ?2, updated_at = ?3
-			WHERE id IN (SELECT id FROM notifications
-				WHERE state = 'queued' AND (?4 = '' OR channel = ?4)
-				AND next_attempt_at <= ?3 AND locked_until <= ?3
-				ORDER BY priority DESC, id LIMIT ?5)
+			WHERE id IN (`+claimDue+`)
 			RETURNING `+notificationColumns,
 			nanos(p.LeaseUntil), p.Owner, now, p.Channel, p.Limit)
 		if err != nil {
