@@ -216,7 +216,11 @@ type Notification struct {
 
 // NotificationClaimParams selects and leases due records.
 type NotificationClaimParams struct {
-	Channel    string
+	// Channel, when set, claims only that channel's records.
+	Channel string
+	// Exclude names channels whose records are not claimed (a dispatcher
+	// holding as many as it will of theirs).
+	Exclude    []string
 	Limit      int
 	Now        time.Time
 	LeaseUntil time.Time

@@ -17,7 +17,7 @@ func TestClaim_WalksQueueIndexInOrder(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Close()
 	for _, channel := range []string{"", "ops"} {
-		rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+claimDue, nil, nil, int64(1), channel, 256)
+		rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+claimDue, nil, nil, int64(1), channel, 256, `["mail"]`)
 		require.NoError(t, err)
 		var plan []string
 		for rows.Next() {

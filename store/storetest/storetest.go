@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TransitionList", testTransitionList},
 		{"Silences", testSilences},
 		{"ClaimOrder", testClaimOrder},
+		{"ClaimExclude", testClaimExclude},
 		{"ClaimLease", testClaimLease},
 		{"ClaimPreLeased", testClaimPreLeased},
 		{"ExtendLease", testExtendLease},
