@@ -108,6 +108,8 @@ func (s *Server) alertHistory(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"alert": a, "transitions": trs})
 }
 
+// ackRequest is the optional body of ack and resolve: no body, an empty
+// one (however sent) or only whitespace is the same as {}.
 type ackRequest struct {
 	By      string `json:"by"`
 	Comment string `json:"comment"`
@@ -115,11 +117,9 @@ type ackRequest struct {
 
 func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) {
 	var req ackRequest
-	if r.ContentLength != 0 {
-		if err := decode(r, &req); err != nil {
-			s.fail(w, err)
-			return
-		}
+	if err := decodeOptional(r, &req); err != nil {
+		s.fail(w, err)
+		return
 	}
 	a, err := s.o.Manager.Acknowledge(r.Context(), r.PathValue("id"), req.By, req.Comment)
 	if err != nil {
@@ -131,11 +131,9 @@ func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) resolveAlert(w http.ResponseWriter, r *http.Request) {
 	var req ackRequest
-	if r.ContentLength != 0 {
-		if err := decode(r, &req); err != nil {
-			s.fail(w, err)
-			return
-		}
+	if err := decodeOptional(r, &req); err != nil {
+		s.fail(w, err)
+		return
 	}
 	a, err := s.o.Manager.Resolve(r.Context(), r.PathValue("id"), req.By, req.Comment)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -90,6 +89,10 @@ func New(o Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	// A token read from a file or an environment variable often ends in a
+	// newline; the Authorization header is trimmed too, so trim both. A
+	// token that is only whitespace is no token.
+	o.Token = secret.New(strings.TrimSpace(o.Token.Reveal()))
 	s := &Server{o: o, mux: http.NewServeMux(), log: o.Logger}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -138,7 +141,54 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"or by the host of server.external_url; set one, or an API token, to use the name "+strconv.Quote(r.Host), "Host")
 		return
 	}
+	if p := r.URL.Path; p == "/api" || strings.HasPrefix(p, "/api/") {
+		if h, pattern := s.mux.Handler(r); pattern == "" {
+			unrouted(w, r, h)
+			return
+		}
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// unrouted answers a request under /api/ that no route serves with the
+// API's JSON error: 404 for a path it does not know, 405 with Allow for a
+// method the path does not take. h is the mux's own answer, which says
+// which of the two it is and which methods are allowed; anything else it
+// answers (a redirect to the cleaned path) goes out as it is.
+func unrouted(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	ans := &muxAnswer{header: http.Header{}}
+	h.ServeHTTP(ans, r)
+	switch ans.code {
+	case http.StatusNotFound:
+		writeError(w, http.StatusNotFound, "unknown API path "+strconv.Quote(r.URL.Path), "")
+	case http.StatusMethodNotAllowed:
+		allow := ans.header.Get("Allow")
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s (allowed: %s)",
+			strconv.Quote(r.Method), strconv.Quote(r.URL.Path), allow), "")
+	default:
+		h.ServeHTTP(w, r)
+	}
+}
+
+// muxAnswer records the status and headers of a handler's answer and drops
+// its body.
+type muxAnswer struct {
+	header http.Header
+	code   int
+}
+
+func (a *muxAnswer) Header() http.Header { return a.header }
+
+func (a *muxAnswer) WriteHeader(code int) {
+	if a.code == 0 {
+		a.code = code
+	}
+}
+
+func (a *muxAnswer) Write(b []byte) (int, error) {
+	a.WriteHeader(http.StatusOK)
+	return len(b), nil
 }
 
 // hostAllowed reports whether host (with or without a port) is an IP
@@ -254,36 +304,6 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 		s.log.Error("api request failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "internal error (the server log has the details)", "")
 	}
-}
-
-// decode reads a JSON body strictly into v.
-func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.Is(err, io.EOF):
-			return badField("body", "request body is empty")
-		case errors.As(err, &se):
-			return badField("body", "invalid JSON at byte %d: %v", se.Offset, err)
-		case errors.As(err, &te):
-			return badField(te.Field, "expected %s, got JSON %s", te.Type, te.Value)
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return badField(name, "unknown field")
-		}
-		return badField("body", "%v", err)
-	}
-	if dec.More() {
-		return badField("body", "unexpected data after the JSON value")
-	}
-	return nil
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -192,7 +192,7 @@ func TestAPI_BadInput(t *testing.T) {
 		{"bad ends_at", "POST", "/api/v1/alerts", `[{"labels":{"a":"b"},"ends_at":"tomorrow"}]`, 400, "[0].ends_at"},
 		{"unknown field", "POST", "/api/v1/alerts", `[{"labels":{"a":"b"},"sevrity":"high"}]`, 400, "sevrity"},
 		{"not json", "POST", "/api/v1/alerts", `{`, 400, "body"},
-		{"wrong type", "POST", "/api/v1/alerts", `[{"labels":"x"}]`, 400, "labels"},
+		{"wrong type", "POST", "/api/v1/alerts", `[{"labels":"x"}]`, 400, "[0].labels"},
 		{"empty body", "POST", "/api/v1/metrics", ``, 400, "body"},
 		{"metric without value", "POST", "/api/v1/metrics", `[{"name":"x"}]`, 400, "[0].value"},
 		{"metric refused", "POST", "/api/v1/metrics", `[{"name":"bad name","value":1}]`, 400, "[0]"},

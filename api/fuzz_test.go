@@ -21,6 +21,9 @@ func FuzzWriteEndpoints(f *testing.F) {
 		`[{"name":"error_rate","value":0.2,"labels":{"tool":"t"}}]`,
 		`{"matchers":[{"name":"a","op":"=~","value":"b.*"}],"duration":"1h"}`,
 		`{"by":"alice","comment":"x"}`, `[]`, `{}`, `null`, `[{"labels":{}}]`, `[{"name":"","value":null}]`,
+		// type errors, whitespace and trailing data
+		`[{"name":"x","value":"1"}]`, `[{"name":"x","value":1e999}]`, `{"matchers":[{"name":1}]}`,
+		`[{"labels":{"a":[1]}}]`, `{"by":{}}`, " \n\t", `[] ]`,
 	} {
 		for path := range 4 {
 			f.Add(path, s)
