@@ -22,9 +22,15 @@ func newCheckConfigCmd(getenv func(string) string) *cobra.Command {
 		Short: "Check a configuration file; print each problem as FILE:LINE:COL: field: message",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := klaxon.LoadConfig(args[0], getenv)
+			cfg, err := klaxon.LoadConfig(args[0], getenv)
 			if err != nil {
 				printProblems(cmd, err)
+				return fail(cmd, 1)
+			}
+			// What Load accepts but serve would refuse: CA files that do
+			// not read, a database_url pgx cannot parse.
+			if probs := checkBeyondLoad(args[0], cfg); len(probs) > 0 {
+				printProblems(cmd, probs)
 				return fail(cmd, 1)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "ok")
