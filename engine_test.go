@@ -174,6 +174,8 @@ func TestEngine_TokenRequiredBeyondLoopback(t *testing.T) {
 	t.Parallel()
 	_, err := klaxon.New(klaxon.WithDataDir(t.TempDir()), klaxon.WithListen("0.0.0.0:0"))
 	require.ErrorContains(t, err, "an API token is required when listening beyond loopback")
+	_, err = klaxon.New(klaxon.WithDataDir(t.TempDir()), klaxon.WithListen("0.0.0.0:0"), klaxon.WithAPIToken(" \n"))
+	require.ErrorContains(t, err, "an API token is required when listening beyond loopback", "blanks are no token")
 	eng, err := klaxon.New(klaxon.WithDataDir(t.TempDir()), klaxon.WithListen("0.0.0.0:0"), klaxon.WithAPIToken("t0ken"))
 	require.NoError(t, err)
 	require.NoError(t, eng.Close())

@@ -2,6 +2,7 @@ package klaxon
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -95,8 +96,10 @@ func WithListen(addr string) Option {
 }
 
 // WithAPIToken requires "Authorization: Bearer TOKEN" on write endpoints.
+// Surrounding whitespace (a token read from a file ends in a newline) is
+// not part of it.
 func WithAPIToken(token string) Option {
-	return func(s *setup) error { s.token = secret.New(token); return nil }
+	return func(s *setup) error { s.token = secret.New(strings.TrimSpace(token)); return nil }
 }
 
 // WithEvaluationInterval sets how often rules run; default 15s (the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/klaxonhq/klaxon/alert"
@@ -12,6 +13,7 @@ import (
 	"github.com/klaxonhq/klaxon/lifecycle"
 	"github.com/klaxonhq/klaxon/metric/scrape"
 	"github.com/klaxonhq/klaxon/rule"
+	"github.com/klaxonhq/klaxon/secret"
 	ktemplate "github.com/klaxonhq/klaxon/template"
 )
 
@@ -72,7 +74,7 @@ func (s *setup) applyConfig() error {
 		s.databaseURL = c.Server.DatabaseURL
 	}
 	if s.token.IsZero() {
-		s.token = c.Server.APIToken
+		s.token = secret.New(strings.TrimSpace(c.Server.APIToken.Reveal()))
 	}
 	s.externalURL = or(s.externalURL, c.Server.ExternalURL)
 	s.advertiseURL = or(s.advertiseURL, c.Server.AdvertiseURL)

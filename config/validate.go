@@ -189,7 +189,7 @@ func (v *validator) server() {
 		v.add("server.listen", "invalid address %q (want host:port, e.g. 127.0.0.1:9095)", s.Listen)
 	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		v.add("server.listen", "invalid port %q in %q", port, s.Listen)
-	} else if s.APIToken.IsZero() && !isLoopback(host) {
+	} else if strings.TrimSpace(s.APIToken.Reveal()) == "" && !isLoopback(host) {
 		at := "server.listen"
 		if !v.has(at) {
 			at = "server"
