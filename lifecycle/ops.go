@@ -261,6 +261,14 @@ func (m *Manager) pushBatch(ctx context.Context, in []Pushed) ([]PushResult, err
 			staged[fp] = nil
 			out[i] = PushResult{ID: next.ID, Fingerprint: fp, State: alert.StateResolved}
 		case open:
+			if len(p.Channels) > 0 {
+				// A pushed alert's own channels are not stored with it:
+				// one restored after a restart learns them again from its
+				// next post, as a rule's alert does from its next
+				// evaluation. A post without channels leaves them be.
+				e.explicit = p.Channels
+			}
+			explicit := e.explicit
 			next := e.a.Clone()
 			next.EndsAt = &endsAt
 			pushTexts(next, p)
@@ -271,11 +279,11 @@ func (m *Manager) pushBatch(ctx context.Context, in []Pushed) ([]PushResult, err
 					endsAt.UTC().Format(time.RFC3339) + ", nobody notified again",
 			}}}, func() {
 				if cur := m.open[fp]; cur != nil {
-					cur.a = next
+					cur.a, cur.explicit = next, explicit
 				}
 			})
 			b.dueAt(endsAt)
-			staged[fp] = &entry{a: next, explicit: e.explicit}
+			staged[fp] = &entry{a: next, explicit: explicit}
 			out[i] = PushResult{ID: next.ID, Fingerprint: fp, State: next.State}
 		default:
 			e = &entry{explicit: p.Channels}

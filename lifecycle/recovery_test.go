@@ -234,3 +234,37 @@ func TestManager_GroupInterval(t *testing.T) {
 	require.NoError(t, b.m.Tick(ctx))
 	require.Equal(t, b.clock.now(), push("e", "api").NextAttemptAt, "a quiet group starts afresh")
 }
+
+// A pushed alert's own channels reach it again after a restart once it is
+// posted again: when a silence over it ends, it fires to them, not to the
+// routes.
+func TestManager_PushedChannelsAfterRestart(t *testing.T) {
+	t.Parallel()
+	routes := []*Route{{Notify: []string{"ops"}}}
+	b := setup(t, routes)
+	ctx := context.Background()
+	host, err := alert.NewMatcher("host", alert.MatchEqual, "db1")
+	require.NoError(t, err)
+	_, err = b.m.AddSilence(ctx, &store.Silence{Matchers: alert.Matchers{host}, EndsAt: b.clock.now().Add(time.Hour)})
+	require.NoError(t, err)
+	p := Pushed{Labels: alert.Labels{"alertname": "DiskFull", "host": "db1"}, Severity: alert.High,
+		Channels: []string{"dba"}, EndsAt: b.clock.now().Add(24 * time.Hour)}
+	_, err = b.m.Push(ctx, []Pushed{p})
+	require.NoError(t, err)
+	require.Equal(t, alert.StateSuppressed, b.m.Open()[0].State)
+	require.Empty(t, b.take())
+
+	var enqueued []*store.Notification
+	m2, err := New(ctx, Options{Store: b.st, Routes: routes, Now: b.clock.now, Owner: "me",
+		OnEnqueue: func(n []*store.Notification) { enqueued = append(enqueued, n...) }})
+	require.NoError(t, err)
+	b.clock.add(time.Minute)
+	_, err = m2.Push(ctx, []Pushed{p})
+	require.NoError(t, err)
+	require.Empty(t, enqueued, "posted again while silenced: nobody notified")
+
+	b.clock.add(time.Hour)
+	require.NoError(t, m2.Tick(ctx))
+	require.Equal(t, alert.StateActive, m2.Open()[0].State)
+	require.Equal(t, []string{"dba:alert.active"}, channelsOf(enqueued), "fires to the alert's own channels")
+}
