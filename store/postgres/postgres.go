@@ -83,7 +83,12 @@ func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
 	scrub := secret.New(url)
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("parse database url: %s", scrub.Scrub(err.Error()))
+		// pgx's text quotes the connection string with the password masked
+		// only where it can find it: in a malformed one (an unencoded / or
+		// ? in a password) pieces of the password show. So none of it is
+		// repeated here; check-config gives a reason that is safe to show.
+		return nil, errors.New("parse database url: not a valid PostgreSQL connection string " +
+			"(`klaxon check-config` says what is wrong; characters such as @ : / ? # % in a password must be percent-encoded)")
 	}
 	if o.MaxConns > 0 {
 		cfg.MaxConns = o.MaxConns

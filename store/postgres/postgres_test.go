@@ -324,3 +324,21 @@ func TestOpen_UnusualSchemaNames(t *testing.T) {
 		require.True(t, woke, schema)
 	}
 }
+
+// A malformed connection string's error shows no piece of its password
+// (pgx's own text does, for a password with an unencoded / or ?).
+func TestOpen_BadURLShowsNoPassword(t *testing.T) {
+	t.Parallel()
+	for _, url := range []string{
+		"postgres://klaxon:Zq7/x?hunter-Pw9x@db/klaxon",
+		"postgres://klaxon:Zq7hunterPw9x@db:notaport/klaxon",
+		"host=db password=Zq7 hunter-Pw9x",
+	} {
+		_, err := postgres.Open(t.Context(), url, nil)
+		require.Error(t, err, url)
+		require.Contains(t, err.Error(), "not a valid PostgreSQL connection string")
+		for _, piece := range []string{"Zq7", "hunter", "Pw9x"} {
+			require.NotContains(t, err.Error(), piece, url)
+		}
+	}
+}

@@ -214,6 +214,9 @@ func testFinish(t *testing.T, s store.Store) {
 	require.Equal(t, &store.Delivery{ID: ds[0].ID, NotificationID: in[0].ID, AlertID: in[0].AlertID,
 		Fingerprint: in[0].Fingerprint, Channel: "ops", Event: "alert.active", Attempt: 1, At: sentAt,
 		Outcome: store.OutcomeSent, StatusCode: 200, Latency: 3 * time.Millisecond, Detail: "ok"}, ds[0])
+	byFP, err := s.DeliveryList(ctx, &store.DeliveryListParams{AlertID: string(in[0].Fingerprint)})
+	require.NoError(t, err)
+	require.Equal(t, ds, byFP, "the alert's fingerprint finds the same entries")
 
 	// Claimable next: the failover now, the retry only at retryAt (when
 	// the failover's one-minute lease has expired too).
