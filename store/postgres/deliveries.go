@@ -33,32 +33,41 @@ func (s *Store) DeliveryInsert(ctx context.Context, p *store.DeliveryInsertParam
 // first. p.AlertID matches the alert id or the fingerprint; Limit 0 means
 // 1000.
 func (s *Store) DeliveryList(ctx context.Context, p *store.DeliveryListParams) ([]*store.Delivery, error) {
+	// The same filter for both tables, each written so an index serves
+	// it. Notifications have no fingerprint index (a random key in the
+	// hottest table): the alert ids of the fingerprint come from alerts,
+	// and one array lookup on notifications_alert takes them and the key.
 	var (
-		where []string
-		a     args
+		dWhere, nWhere []string
+		a              args
 	)
 	if p.AlertID != "" {
 		k := a.arg(p.AlertID)
-		where = append(where, `(alert_id = `+k+` OR fingerprint = `+k+`)`)
+		dWhere = append(dWhere, `(alert_id = `+k+` OR fingerprint = `+k+`)`)
+		nWhere = append(nWhere, `alert_id = ANY(ARRAY(SELECT id FROM alerts WHERE fingerprint = `+k+`) || `+k+`::text)`)
 	}
 	if p.Channel != "" {
-		where = append(where, `channel = `+a.arg(p.Channel))
+		k := a.arg(p.Channel)
+		dWhere = append(dWhere, `channel = `+k)
+		nWhere = append(nWhere, `channel = `+k)
 	}
 	limit := p.Limit
 	if limit <= 0 {
 		limit = 1000
 	}
+	and := func(where []string) string {
+		if len(where) == 0 {
+			return ""
+		}
+		return ` AND ` + strings.Join(where, ` AND `)
+	}
 	// Successful attempts live in their notification rows (sent_at <> 0);
 	// every other entry is a deliveries row.
-	cond := ""
-	if len(where) > 0 {
-		cond = ` AND ` + strings.Join(where, ` AND `)
-	}
 	q := `SELECT id, notification_id, alert_id, fingerprint, channel, event, attempt::bigint AS attempt, at, outcome,
-		reason, status_code::bigint, latency, error, detail FROM deliveries WHERE true` + cond + `
+		reason, status_code::bigint, latency, error, detail FROM deliveries WHERE true` + and(dWhere) + `
 		UNION ALL
 		SELECT -id, id, alert_id, fingerprint, channel, event, sent_attempt::bigint, sent_at, 'sent',
-		'', sent_status::bigint, sent_latency, '', sent_detail FROM notifications WHERE sent_at <> 0` + cond + `
+		'', sent_status::bigint, sent_latency, '', sent_detail FROM notifications WHERE sent_at <> 0` + and(nWhere) + `
 		ORDER BY 8 DESC, 1 DESC LIMIT ` + a.arg(limit)
 	rows, err := s.pool.Query(ctx, q, a...)
 	if err != nil {
