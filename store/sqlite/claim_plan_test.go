@@ -10,27 +10,38 @@ import (
 	"github.com/klaxonhq/klaxon/store"
 )
 
+// queryPlan returns the details of EXPLAIN QUERY PLAN for q.
+func queryPlan(t *testing.T, s *Store, q string, args ...any) []string {
+	t.Helper()
+	rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, args...)
+	require.NoError(t, err)
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
+		plan = append(plan, detail)
+	}
+	require.NoError(t, rows.Err())
+	return plan
+}
+
+func openPlanStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // The claim must walk the queue index in claim order and stop at its limit:
 // a plan that sorts reads every due row on every claim, which made draining
 // a large backlog quadratic.
 func TestClaim_WalksQueueIndexInOrder(t *testing.T) {
-	ctx := t.Context()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "k.db"), nil)
-	require.NoError(t, err)
-	defer s.Close()
+	s := openPlanStore(t)
 	for _, channel := range []string{"", "ops"} {
-		rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+claimDue, nil, nil, int64(1), channel, 256, `["mail"]`)
-		require.NoError(t, err)
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
-			plan = append(plan, detail)
-		}
-		require.NoError(t, rows.Err())
-		require.NoError(t, rows.Close())
-		all := strings.Join(plan, "\n")
+		all := strings.Join(queryPlan(t, s, claimDue, nil, nil, int64(1), channel, 256, `["mail"]`), "\n")
 		require.Contains(t, all, "notifications_claim_order", "channel %q", channel)
 		require.NotContains(t, all, "TEMP B-TREE", "channel %q: the claim sorts", channel)
 	}
@@ -40,23 +51,12 @@ func TestClaim_WalksQueueIndexInOrder(t *testing.T) {
 // of the notifications table (every notification ever sent) per request
 // grew with history.
 func TestDeliveryList_UsesIndexes(t *testing.T) {
-	ctx := t.Context()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "k.db"), nil)
-	require.NoError(t, err)
-	defer s.Close()
-	q, args := deliveryListQuery(&store.DeliveryListParams{AlertID: "a1"})
-	rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
-	require.NoError(t, err)
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
-		plan = append(plan, detail)
-	}
-	require.NoError(t, rows.Err())
-	require.NoError(t, rows.Close())
-	for _, step := range plan {
-		require.False(t, strings.HasPrefix(step, "SCAN "), "%s\nin the plan:\n%s", step, strings.Join(plan, "\n"))
+	s := openPlanStore(t)
+	for _, p := range []*store.DeliveryListParams{{AlertID: "a1"}, {AlertID: "a1", Channel: "ops"}} {
+		q, args := deliveryListQuery(p)
+		plan := queryPlan(t, s, q, args...)
+		for _, step := range plan {
+			require.False(t, strings.HasPrefix(step, "SCAN "), "%s\nin the plan:\n%s", step, strings.Join(plan, "\n"))
+		}
 	}
 }
