@@ -56,15 +56,6 @@ type DispatcherOptions struct {
 	// DrainTimeout is how long Run lets in-flight sends finish after its
 	// context ends; default 5s. What is left stays queued durably.
 	DrainTimeout time.Duration
-	// MaxHeld bounds the records of one channel the sweep brings into
-	// memory (scheduled retries, records of a crashed process, a backlog
-	// after an outage); default 10,000. While a channel holds that many
-	// (records Enqueue handed over included, those waiting behind an
-	// earlier notification of their alert not), the sweep claims none of
-	// its records, and it claims again once the channel has worked through
-	// half. Fresh records from Enqueue are always taken: they share the
-	// lifecycle's alert and cost little.
-	MaxHeld int
 	// Breaker sets when a channel's circuit opens (this many consecutive
 	// failures, default 10, or at least half of 20 or more attempts within a
 	// minute) and how long it stays open before a trial (default 10s).
@@ -89,7 +80,6 @@ type Dispatcher struct {
 	leaseFor time.Duration
 	sweepInt time.Duration
 	drain    time.Duration
-	maxHeld  int
 	now      func() time.Time
 	log      *slog.Logger
 	metrics  *Metrics
@@ -121,7 +111,6 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 		leaseFor: cmp.Or(o.LeaseFor, time.Minute),
 		sweepInt: cmp.Or(o.SweepInterval, time.Second),
 		drain:    cmp.Or(o.DrainTimeout, 5*time.Second),
-		maxHeld:  cmp.Or(max(o.MaxHeld, 0), 10000),
 		now:      o.Now,
 		log:      o.Logger,
 		metrics:  o.Metrics,
@@ -304,14 +293,8 @@ func (d *Dispatcher) sweep(ctx context.Context) time.Time {
 	const batch = 256
 	for {
 		now := d.now()
-		var full []string
-		for name, w := range d.workers {
-			if w.full() {
-				full = append(full, name)
-			}
-		}
 		recs, err := d.st.NotificationClaim(ctx, &store.NotificationClaimParams{
-			Exclude: full, Limit: batch, Now: now, LeaseUntil: now.Add(d.leaseFor), Owner: d.owner,
+			Limit: batch, Now: now, LeaseUntil: now.Add(d.leaseFor), Owner: d.owner,
 		})
 		if err != nil {
 			if ctx.Err() == nil {
@@ -328,7 +311,6 @@ func (d *Dispatcher) sweep(ctx context.Context) time.Time {
 			d.results <- d.unknownChannel(r, now)
 		}
 		for w, rs := range byWorker {
-			// Held even past the limit, by at most one batch.
 			w.push(rs...)
 		}
 		if len(recs) < batch {

@@ -51,10 +51,6 @@ type worker struct {
 	wake          chan struct{}
 	health        ChannelHealth
 	healthy       bool
-	// starved is set when the sweep left the channel's records in the
-	// store because it held MaxHeld; the sweep is called again once it
-	// holds half as many.
-	starved bool
 }
 
 func newWorker(d *Dispatcher, c ChannelConfig, failures uint32, openFor time.Duration) *worker {
@@ -143,27 +139,6 @@ func (w *worker) push(recs ...*store.Notification) {
 	}
 }
 
-// full reports whether the worker holds MaxHeld records; the sweep then
-// leaves its channel's records in the store and is called again when it
-// has room.
-func (w *worker) full() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.loadLocked() >= w.d.maxHeld {
-		w.starved = true
-		return true
-	}
-	return false
-}
-
-// loadLocked counts the held records that MaxHeld bounds. Records known to
-// wait behind an earlier notification of their alert do not count: the
-// earlier one may be in the store, and must not be kept out by them.
-// Must hold mu.
-func (w *worker) loadLocked() int {
-	return len(w.held) - len(w.heldBehind)
-}
-
 // signal wakes a sender without blocking.
 func (w *worker) signal() {
 	select {
@@ -186,21 +161,13 @@ func (w *worker) heldIDs() []int64 {
 // failed), and returns the copy a claim returned meanwhile, if any.
 func (w *worker) release(id int64) *store.Notification {
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	delete(w.held, id)
 	delete(w.sentUnwritten, id)
 	delete(w.heldBehind, id)
 	rc := w.reclaimed[id]
 	delete(w.reclaimed, id)
 	w.health.Pending = len(w.held)
-	refill := w.starved && w.loadLocked() <= w.d.maxHeld/2
-	if refill {
-		w.starved = false
-	}
-	w.mu.Unlock()
-	if refill {
-		// Room again: claim what was left in the store.
-		w.d.kickSweep(w.d.now())
-	}
 	return rc
 }
 

@@ -216,11 +216,7 @@ type Notification struct {
 
 // NotificationClaimParams selects and leases due records.
 type NotificationClaimParams struct {
-	// Channel, when set, claims only that channel's records.
-	Channel string
-	// Exclude names channels whose records are not claimed (a dispatcher
-	// holding as many as it will of theirs).
-	Exclude    []string
+	Channel    string
 	Limit      int
 	Now        time.Time
 	LeaseUntil time.Time

@@ -44,11 +44,10 @@ func (s *Store) NotificationClaim(ctx context.Context, p *store.NotificationClai
 			WHERE id IN (SELECT id FROM notifications
 				WHERE state = 'queued' AND ($4 = '' OR channel = $4)
 				AND next_attempt_at <= $3 AND locked_until <= $3
-				AND NOT (channel = ANY($6))
 				ORDER BY priority DESC, id LIMIT $5
 				FOR UPDATE SKIP LOCKED)
 			RETURNING `+notificationColumns,
-			nanos(p.LeaseUntil), p.Owner, now, p.Channel, p.Limit, append([]string{}, p.Exclude...))
+			nanos(p.LeaseUntil), p.Owner, now, p.Channel, p.Limit)
 		if err != nil {
 			return err
 		}

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -28,13 +27,11 @@ func collectNotifications(rows *sql.Rows) ([]*store.Notification, error) {
 }
 
 // claimDue selects the ids a claim takes: ?3 is now, ?4 the channel (empty
-// for all), ?5 the limit, ?6 a JSON array of channels to leave or NULL. It
-// walks notifications_claim_order in claim order and stops at the limit,
-// sorting nothing (0007_claim_order.sql).
+// for all), ?5 the limit. It walks notifications_claim_order in claim order
+// and stops at the limit, sorting nothing (0007_claim_order.sql).
 const claimDue = `SELECT id FROM notifications
 	WHERE state = 'queued' AND (?4 = '' OR channel = ?4)
 	AND next_attempt_at <= ?3 AND locked_until <= ?3
-	AND (?6 IS NULL OR channel NOT IN (SELECT value FROM json_each(?6)))
 	ORDER BY priority DESC, id LIMIT ?5`
 
 // NotificationClaim leases up to p.Limit due, unleased, queued records in
@@ -44,21 +41,13 @@ func (s *Store) NotificationClaim(ctx context.Context, p *store.NotificationClai
 		return nil, nil
 	}
 	now := nanos(p.Now)
-	var exclude any
-	if len(p.Exclude) > 0 {
-		b, err := json.Marshal(p.Exclude)
-		if err != nil {
-			return nil, fmt.Errorf("claim notifications: %w", err)
-		}
-		exclude = string(b)
-	}
 	var out []*store.Notification
 	err := s.writeRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE notifications
 			SET locked_until = ?1, locked_by = ?2, updated_at = ?3
 			WHERE id IN (`+claimDue+`)
 			RETURNING `+notificationColumns,
-			nanos(p.LeaseUntil), p.Owner, now, p.Channel, p.Limit, exclude)
+			nanos(p.LeaseUntil), p.Owner, now, p.Channel, p.Limit)
 		if err != nil {
 			return err
 		}

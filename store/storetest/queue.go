@@ -44,20 +44,6 @@ func testClaimOrder(t *testing.T, s store.Store) {
 	require.Equal(t, []int64{later[0].ID, in[1].ID, in[3].ID, in[4].ID, in[0].ID}, ids(got))
 }
 
-func testClaimExclude(t *testing.T, s store.Store) {
-	in := enqueue(t, s, T0, spec{"ops", 50}, spec{"pager", 40}, spec{"mail", 30}, spec{"ops", 20})
-	got, err := s.NotificationClaim(t.Context(), &store.NotificationClaimParams{
-		Exclude: []string{"ops", "nowhere"}, Limit: 10, Now: T0, LeaseUntil: T0.Add(time.Minute), Owner: "w",
-	})
-	require.NoError(t, err)
-	require.Equal(t, []int64{in[1].ID, in[2].ID}, ids(got), "every channel but the excluded ones, in claim order")
-	got, err = s.NotificationClaim(t.Context(), &store.NotificationClaimParams{
-		Exclude: []string{}, Limit: 10, Now: T0, LeaseUntil: T0.Add(time.Minute), Owner: "w",
-	})
-	require.NoError(t, err)
-	require.Equal(t, []int64{in[0].ID, in[3].ID}, ids(got), "an empty list excludes nothing")
-}
-
 func testNotificationEarlier(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	earlier := func(alertID, channel string, seq int64) *store.Notification {

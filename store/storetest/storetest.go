@@ -41,7 +41,6 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TransitionList", testTransitionList},
 		{"Silences", testSilences},
 		{"ClaimOrder", testClaimOrder},
-		{"ClaimExclude", testClaimExclude},
 		{"ClaimLease", testClaimLease},
 		{"ClaimPreLeased", testClaimPreLeased},
 		{"ExtendLease", testExtendLease},
