@@ -1,6 +1,7 @@
 package klaxon
 
 import (
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -97,9 +98,15 @@ func WithListen(addr string) Option {
 
 // WithAPIToken requires "Authorization: Bearer TOKEN" on write endpoints.
 // Surrounding whitespace (a token read from a file ends in a newline) is
-// not part of it.
+// not part of it; a token of whitespace only is an error.
 func WithAPIToken(token string) Option {
-	return func(s *setup) error { s.token = secret.New(strings.TrimSpace(token)); return nil }
+	return func(s *setup) error {
+		if token != "" && strings.TrimSpace(token) == "" {
+			return errors.New("WithAPIToken: the token is blank (only whitespace)")
+		}
+		s.token = secret.New(strings.TrimSpace(token))
+		return nil
+	}
 }
 
 // WithEvaluationInterval sets how often rules run; default 15s (the

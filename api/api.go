@@ -91,7 +91,11 @@ func New(o Options) (*Server, error) {
 	}
 	// A token read from a file or an environment variable often ends in a
 	// newline; the Authorization header is trimmed too, so trim both. A
-	// token that is only whitespace is no token.
+	// token that is only whitespace (an empty secret file) is refused
+	// rather than taken as no token: whoever set it meant writes to need one.
+	if !o.Token.IsZero() && strings.TrimSpace(o.Token.Reveal()) == "" {
+		return nil, errors.New("api: the API token is blank (only whitespace)")
+	}
 	o.Token = secret.New(strings.TrimSpace(o.Token.Reveal()))
 	s := &Server{o: o, mux: http.NewServeMux(), log: o.Logger}
 	if s.log == nil {

@@ -429,7 +429,7 @@ func TestParse_EmptyAndSyntax(t *testing.T) {
 		// An empty host listens everywhere.
 		{"listen all", "server: {listen: ':9095'}\n", `klaxon.yml:1:18: server.api_token: required when listening on :9095`},
 		// A token of blanks is no token.
-		{"blank token", "server: {listen: ':9095', api_token: '  '}\n", `klaxon.yml:1:18: server.api_token: required when listening on :9095`},
+		{"blank token", "server: {listen: '127.0.0.1:9095', api_token: '  '}\n", `klaxon.yml:1:47: server.api_token: is blank (only whitespace): set a token, or remove the key for none`},
 		// A literal block condition keeps the condition's own position.
 		{"block condition", "rules:\n  - id: a\n    condition: |\n      x >> 1\n", `klaxon.yml:3:16: rules[0].condition: col 3: unknown operator ">>"`},
 		// A "key: message" error without FieldError still finds its key.

@@ -189,7 +189,9 @@ func (v *validator) server() {
 		v.add("server.listen", "invalid address %q (want host:port, e.g. 127.0.0.1:9095)", s.Listen)
 	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		v.add("server.listen", "invalid port %q in %q", port, s.Listen)
-	} else if strings.TrimSpace(s.APIToken.Reveal()) == "" && !isLoopback(host) {
+	} else if !s.APIToken.IsZero() && strings.TrimSpace(s.APIToken.Reveal()) == "" {
+		v.add("server.api_token", "is blank (only whitespace): set a token, or remove the key for none")
+	} else if s.APIToken.IsZero() && !isLoopback(host) {
 		at := "server.listen"
 		if !v.has(at) {
 			at = "server"
