@@ -19,6 +19,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/notify/email"
+	"github.com/klaxonhq/klaxon/notify/webhook"
 )
 
 // mailWithCA is an email channel whose ca_file (line 9, column 14) is
@@ -191,40 +193,29 @@ routes:
 	}, lines)
 }
 
-// tlsChannel stands for a channel type with its CA file one level down
-// (tls.ca_file), as a webhook or scrape target may grow.
-type tlsChannel struct {
-	URL string `yaml:"url"`
-	TLS struct {
-		CAFile       string `yaml:"ca_file"`
-		ClientCAFile string `yaml:"client_ca_file"`
-	} `yaml:"tls"`
-}
-
-func TestCAFiles_FindsEveryCAFileKeyAndItsLine(t *testing.T) {
+// Every email channel's ca_file is found, at its own line; a channel name
+// holding a dot is one step of the path; other channels and empty settings
+// are skipped.
+func TestCAFiles_FindsEveryCAFileAndItsLine(t *testing.T) {
 	t.Parallel()
 	text := `channels:
-  hook.v2:
-    type: tlshook
-    url: https://example.com/
-    tls:
-      ca_file: /etc/ca.pem
-      client_ca_file: /etc/client-ca.pem
+  mail.v2:
+    type: email
+    ca_file: /etc/ca.pem
+  hook:
+    type: webhook
   mail:
     type: email
     ca_file: /etc/mail-ca.pem
+  plain:
+    type: email
 `
-	hook := &tlsChannel{URL: "https://example.com/"}
-	hook.TLS.CAFile, hook.TLS.ClientCAFile = "/etc/ca.pem", "/etc/client-ca.pem"
 	cfg := &config.Config{Channels: map[string]*config.Channel{
-		"hook.v2": {Name: "hook.v2", Type: "tlshook", Config: hook},
-		"mail":    {Name: "mail", Type: "email", Config: map[string]any{"ca_file": "/etc/mail-ca.pem"}},
-		"plain":   {Name: "plain", Type: "tlshook", Config: &tlsChannel{}},
+		"mail.v2": {Name: "mail.v2", Type: "email", Config: &email.Config{CAFile: "/etc/ca.pem"}},
+		"hook":    {Name: "hook", Type: "webhook", Config: &webhook.Config{}},
+		"mail":    {Name: "mail", Type: "email", Config: &email.Config{CAFile: "/etc/mail-ca.pem"}},
+		"plain":   {Name: "plain", Type: "email", Config: &email.Config{}},
 	}}
-	// Names the user chose are not settings.
-	cfg.Templates = map[string]string{"ca_file": "{{ .Value }}"}
-	cfg.Rules = []*config.Rule{{ID: "r", Labels: map[string]string{"ca_file": "x"}}}
-	cfg.Scrape = []*config.ScrapeTarget{{URL: "http://127.0.0.1:9100/metrics", Labels: map[string]string{"ca_file": "y"}}}
 	var root yaml.Node
 	require.NoError(t, yaml.Unmarshal([]byte(text), &root))
 	pos := &positions{file: "k.yml", root: root.Content[0]}
@@ -232,12 +223,8 @@ func TestCAFiles_FindsEveryCAFileKeyAndItsLine(t *testing.T) {
 	for _, ca := range caFiles(cfg) {
 		got = append(got, pos.problem(ca.path, ca.value).String())
 	}
-	// A channel name with a dot is one step; a channel kept as a map (no
-	// registry) is searched by its keys; empty settings, labels and
-	// templates are skipped.
 	require.Equal(t, []string{
-		"k.yml:6:16: channels.hook.v2.tls.ca_file: /etc/ca.pem",
-		"k.yml:7:23: channels.hook.v2.tls.client_ca_file: /etc/client-ca.pem",
-		"k.yml:10:14: channels.mail.ca_file: /etc/mail-ca.pem",
+		"k.yml:9:14: channels.mail.ca_file: /etc/mail-ca.pem",
+		"k.yml:4:14: channels.mail.v2.ca_file: /etc/ca.pem",
 	}, got)
 }

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/notify/email"
 )
 
 // check-config's checks beyond config.Load: what Load accepts but `serve`
@@ -76,93 +76,17 @@ type caFile struct {
 	value string
 }
 
-// isCAFileKey reports whether a YAML key names a PEM file of CA
-// certificates: ca_file, or any key ending in _ca_file.
-func isCAFileKey(key string) bool { return key == "ca_file" || strings.HasSuffix(key, "_ca_file") }
-
-var channelType = reflect.TypeFor[config.Channel]()
-
-// caFiles finds every non-empty CA file setting in cfg, in the server
-// settings, the scrape targets and each channel type's own configuration
-// (email's ca_file, and whatever other channel types or settings add),
-// by walking the decoded values by their yaml keys.
+// caFiles lists the CA file settings in cfg, by channel name: email's
+// ca_file is the only one (PostgreSQL's sslrootcert is checked with
+// server.database_url, which names it).
 func caFiles(cfg *config.Config) []caFile {
 	var out []caFile
-	var walk func(v reflect.Value, path fieldPath, depth int)
-	walk = func(v reflect.Value, path fieldPath, depth int) {
-		if depth > 32 {
-			return
-		}
-		for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
-			if v.IsNil() {
-				return
-			}
-			v = v.Elem()
-		}
-		switch v.Kind() {
-		case reflect.Struct:
-			if v.Type() == channelType {
-				// A channel's own keys sit beside type, retry, ... in
-				// the file: its Config has no key of its own.
-				walk(v.FieldByName("Config"), path, depth+1)
-				return
-			}
-			for i := range v.NumField() {
-				f := v.Type().Field(i)
-				if !f.IsExported() {
-					continue
-				}
-				tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-				if tag == "-" {
-					continue
-				}
-				fv := v.Field(i)
-				if slices.Contains(strings.Split(opts, ","), "inline") {
-					walk(fv, path, depth+1)
-					continue
-				}
-				key := cmp.Or(tag, strings.ToLower(f.Name))
-				if fv.Kind() == reflect.String && isCAFileKey(key) {
-					if s := fv.String(); s != "" {
-						out = append(out, caFile{path: path.key(key), value: s})
-					}
-					continue
-				}
-				walk(fv, path.key(key), depth+1)
-			}
-		case reflect.Map:
-			if v.Type().Key().Kind() != reflect.String {
-				return
-			}
-			keys := v.MapKeys()
-			slices.SortFunc(keys, func(a, b reflect.Value) int { return cmp.Compare(a.String(), b.String()) })
-			// Keys of a map[string]any (a channel's keys kept untyped) are
-			// settings; keys of a map[string]string (labels, templates)
-			// are names the user chose.
-			untyped := v.Type().Elem().Kind() == reflect.Interface
-			for _, k := range keys {
-				e := v.MapIndex(k)
-				if untyped && !e.IsNil() {
-					e = e.Elem()
-				}
-				if untyped && e.Kind() == reflect.String && isCAFileKey(k.String()) {
-					if s := e.String(); s != "" {
-						out = append(out, caFile{path: path.key(k.String()), value: s})
-					}
-					continue
-				}
-				walk(e, path.key(k.String()), depth+1)
-			}
-		case reflect.Slice, reflect.Array:
-			if v.Type().Elem().Kind() == reflect.Uint8 {
-				return
-			}
-			for i := range v.Len() {
-				walk(v.Index(i), path.at(i), depth+1)
-			}
+	for name, ch := range cfg.Channels {
+		if ec, ok := ch.Config.(*email.Config); ok && ec.CAFile != "" {
+			out = append(out, caFile{path: fieldPath{{key: "channels"}, {key: name}, {key: "ca_file"}}, value: ec.CAFile})
 		}
 	}
-	walk(reflect.ValueOf(cfg), nil, 0)
+	slices.SortFunc(out, func(a, b caFile) int { return cmp.Compare(a.path.String(), b.path.String()) })
 	return out
 }
 
