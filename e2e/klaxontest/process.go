@@ -45,7 +45,9 @@ func ModuleRoot() (string, error) {
 	}
 }
 
-// Build compiles ./cmd/klaxon into dir and returns the binary's path.
+// Build compiles ./cmd/klaxon into dir, as it ships (a static binary,
+// CGO_ENABLED=0, see docs/getting-started.md), and returns the binary's
+// path.
 func Build(ctx context.Context, dir string) (string, error) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -58,6 +60,7 @@ func Build(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "klaxon")
 	cmd := exec.CommandContext(ctx, goBin, "build", "-o", bin, "./cmd/klaxon")
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/klaxon: %w\n%s", err, out)
 	}
