@@ -53,7 +53,7 @@ func (w *memWatch) observe(s memSample) bool {
 	w.busy = false
 	// The slack grows with the live data, so a trickle of small bursts
 	// cannot force collections much more often than the runtime's own.
-	return s.heap > s.live+max(w.slack, s.live/4)
+	return s.heap > s.live+max(w.slack, s.live/2)
 }
 
 var memMetrics = []string{
@@ -81,7 +81,7 @@ func readMem() memSample {
 
 // releaseAfterBursts checks every interval until ctx ends.
 func releaseAfterBursts(ctx context.Context, every time.Duration) {
-	w := &memWatch{quiet: 2 << 20, slack: 4 << 20}
+	w := &memWatch{quiet: 2 << 20, slack: 16 << 20}
 	w.observe(readMem()) // the baseline
 	t := time.NewTicker(every)
 	defer t.Stop()

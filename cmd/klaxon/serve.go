@@ -52,8 +52,7 @@ MCP_ALERT_* environment variables describe.`,
 			} else {
 				// Nothing can read a heap profile without --pprof, so the
 				// runtime need not sample allocations for one: its table
-				// of sampled call stacks grows to about 1.5 MB in a burst,
-				// memory the pacer below would take from the heap.
+				// of sampled call stacks grows to about 1.5 MB in a burst.
 				runtime.MemProfileRate = 0
 			}
 			l := listen
@@ -68,7 +67,6 @@ MCP_ALERT_* environment variables describe.`,
 				printProblems(cmd, err)
 				return fail(cmd, 1)
 			}
-			paceGC(cmd.Context(), defaultPacer)
 			go releaseAfterBursts(cmd.Context(), 2*time.Second)
 			go func() {
 				<-eng.Ready()
