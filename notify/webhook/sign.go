@@ -17,6 +17,13 @@ const (
 	HeaderSignature = "webhook-signature"
 )
 
+// The same names in Go's canonical form, the map keys of an http.Header.
+const (
+	canonicalID        = "Webhook-Id"
+	canonicalTimestamp = "Webhook-Timestamp"
+	canonicalSignature = "Webhook-Signature"
+)
+
 // sign returns the webhook-signature value for one attempt: "v1,<base64
 // HMAC-SHA256>" per key over "id.timestamp.body", space-separated.
 func sign(keys [][]byte, id string, ts time.Time, body []byte) string {

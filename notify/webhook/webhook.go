@@ -157,7 +157,9 @@ func New(name string, cfg Config, opts ...Option) (*Channel, error) {
 	slices.Sort(names)
 	for _, k := range names {
 		v := cfg.Headers[k]
-		c.headers = append(c.headers, header{name: k, value: v})
+		// Canonical once here, so Send sets each header without
+		// canonicalizing (and allocating) its name on every request.
+		c.headers = append(c.headers, header{name: http.CanonicalHeaderKey(k), value: v})
 		c.secrets = append(c.secrets, v)
 		// "Bearer TOKEN": the token alone may be echoed too.
 		if _, cred, ok := strings.Cut(v.Reveal(), " "); ok {
@@ -286,19 +288,22 @@ func (c *Channel) Send(ctx context.Context, n *notify.Notification) (notify.Rece
 	if err != nil {
 		return notify.Receipt{}, notify.Permanent(fmt.Errorf("webhook %s %s: build request: %s", c.method, c.display, c.scrub(err.Error())))
 	}
+	// Header.Set with every name already canonical (Set's own work, less
+	// the per-request canonicalization of "webhook-id" and the rest).
+	hdr := req.Header
 	for _, h := range c.headers {
-		req.Header.Set(h.name, h.value.Reveal())
+		hdr[h.name] = []string{h.value.Reveal()}
 	}
 	if !c.contentType {
-		req.Header.Set("Content-Type", "application/json")
+		hdr["Content-Type"] = []string{"application/json"}
 	}
 	if !c.hasUserAgent {
-		req.Header.Set("User-Agent", c.userAgent)
+		hdr["User-Agent"] = []string{c.userAgent}
 	}
-	req.Header.Set(HeaderID, id)
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+	hdr[canonicalID] = []string{id}
+	hdr[canonicalTimestamp] = []string{strconv.FormatInt(now.Unix(), 10)}
 	if len(c.keys) > 0 {
-		req.Header.Set(HeaderSignature, sign(c.keys, id, now, body))
+		hdr[canonicalSignature] = []string{sign(c.keys, id, now, body)}
 	}
 
 	var resp *http.Response
