@@ -3,13 +3,13 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/store/internal/rowcodec"
 )
 
 // DeliveryInsert appends entries to the delivery log in one transaction and
@@ -51,16 +51,8 @@ func (s *Store) DeliveryList(ctx context.Context, p *store.DeliveryListParams) (
 		dWhere = append(dWhere, `channel = `+k)
 		nWhere = append(nWhere, `channel = `+k)
 	}
-	limit := p.Limit
-	if limit <= 0 {
-		limit = 1000
-	}
-	and := func(where []string) string {
-		if len(where) == 0 {
-			return ""
-		}
-		return ` AND ` + strings.Join(where, ` AND `)
-	}
+	limit := rowcodec.DeliveryListLimit(p.Limit)
+	and := rowcodec.AndWhere
 	// Successful attempts live in their notification rows (sent_at <> 0);
 	// every other entry is a deliveries row.
 	q := `SELECT id, notification_id, alert_id, fingerprint, channel, event, attempt::bigint AS attempt, at, outcome,

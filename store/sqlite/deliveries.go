@@ -3,11 +3,11 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/store/internal/rowcodec"
 )
 
 // DeliveryInsert appends entries to the delivery log in one transaction and
@@ -85,16 +85,8 @@ func deliveryListQuery(p *store.DeliveryListParams) (string, []any) {
 		nWhere = append(nWhere, `channel = ?`)
 		nArgs = append(nArgs, p.Channel)
 	}
-	limit := p.Limit
-	if limit <= 0 {
-		limit = 1000
-	}
-	and := func(where []string) string {
-		if len(where) == 0 {
-			return ""
-		}
-		return ` AND ` + strings.Join(where, ` AND `)
-	}
+	limit := rowcodec.DeliveryListLimit(p.Limit)
+	and := rowcodec.AndWhere
 	// Successful attempts live in their notification rows (sent_at <> 0);
 	// every other entry is a deliveries row.
 	q := `SELECT id, notification_id, alert_id, fingerprint, channel, event, attempt, at, outcome,

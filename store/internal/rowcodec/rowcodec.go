@@ -181,3 +181,21 @@ func InlineSent(r *store.NotificationResult) bool {
 func SameRecord(d *store.Delivery, alertID, fp, channel, event string) bool {
 	return d.AlertID == alertID && string(d.Fingerprint) == fp && d.Channel == channel && d.Event == event
 }
+
+// DeliveryListLimit is the delivery log's page size: n, or 1000 when n is
+// not positive.
+func DeliveryListLimit(n int) int {
+	if n <= 0 {
+		return 1000
+	}
+	return n
+}
+
+// AndWhere joins conditions for appending to a WHERE clause that already
+// has one: "" for none, else " AND a AND b".
+func AndWhere(where []string) string {
+	if len(where) == 0 {
+		return ""
+	}
+	return ` AND ` + strings.Join(where, ` AND `)
+}
