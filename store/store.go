@@ -216,8 +216,19 @@ type Notification struct {
 
 // NotificationClaimParams selects and leases due records.
 type NotificationClaimParams struct {
-	Channel    string
-	Limit      int
+	// Channel, when set, takes only that channel's records.
+	Channel string
+	// ExceptChannels leaves out the records of these channels: a claim of
+	// what channels no longer configured left queued.
+	ExceptChannels []string
+	// MinPriority, when above zero, takes only records at least that
+	// urgent: a channel holding its fill in memory still takes what would
+	// go ahead of it.
+	MinPriority int
+	// FailoverOnly takes only records with a failover chain: those a
+	// channel whose circuit is open hands on at once.
+	FailoverOnly bool
+	Limit        int
 	Now        time.Time
 	LeaseUntil time.Time
 	Owner      string

@@ -37,17 +37,23 @@ func (s *Store) NotificationClaim(ctx context.Context, p *store.NotificationClai
 		return nil, nil
 	}
 	now := nanos(p.Now)
+	except := p.ExceptChannels
+	if except == nil {
+		except = []string{} // ANY of an empty array is false; of NULL, unknown
+	}
 	var out []*store.Notification
 	err := func() error {
 		rows, err := s.pool.Query(ctx, `UPDATE notifications
 			SET locked_until = $1, locked_by = $2, updated_at = $3
 			WHERE id IN (SELECT id FROM notifications
 				WHERE state = 'queued' AND ($4 = '' OR channel = $4)
-				AND next_attempt_at <= $3 AND locked_until <= $3
+				AND next_attempt_at <= $3 AND locked_until <= $3 AND priority >= $6
+				AND (NOT $7 OR failover <> '[]'::jsonb)
+				AND NOT (channel = ANY($8))
 				ORDER BY priority DESC, id LIMIT $5
 				FOR UPDATE SKIP LOCKED)
 			RETURNING `+notificationColumns,
-			nanos(p.LeaseUntil), p.Owner, now, p.Channel, p.Limit)
+			nanos(p.LeaseUntil), p.Owner, now, p.Channel, p.Limit, p.MinPriority, p.FailoverOnly, except)
 		if err != nil {
 			return err
 		}

@@ -40,10 +40,18 @@ func openPlanStore(t *testing.T) *Store {
 // a large backlog quadratic.
 func TestClaim_WalksQueueIndexInOrder(t *testing.T) {
 	s := openPlanStore(t)
-	for _, channel := range []string{"", "ops"} {
-		all := strings.Join(queryPlan(t, s, claimDue, nil, nil, int64(1), channel, 256), "\n")
-		require.Contains(t, all, "notifications_claim_order", "channel %q", channel)
-		require.NotContains(t, all, "TEMP B-TREE", "channel %q: the claim sorts", channel)
+	for _, c := range []struct {
+		channel  string
+		min      int
+		failover bool
+		except   string
+	}{
+		{"", 0, false, ""}, {"ops", 0, false, ""}, {"ops", 36, false, ""}, {"ops", 0, true, ""},
+		{"", 0, false, " AND channel NOT IN (?8, ?9)"},
+	} {
+		all := strings.Join(queryPlan(t, s, claimDue(c.except), nil, nil, int64(1), c.channel, 256, c.min, c.failover, "a", "b"), "\n")
+		require.Contains(t, all, "notifications_claim_order", "%+v", c)
+		require.NotContains(t, all, "TEMP B-TREE", "%+v: the claim sorts", c)
 	}
 }
 

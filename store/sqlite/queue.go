@@ -27,12 +27,20 @@ func collectNotifications(rows *sql.Rows) ([]*store.Notification, error) {
 }
 
 // claimDue selects the ids a claim takes: ?3 is now, ?4 the channel (empty
-// for all), ?5 the limit. It walks notifications_claim_order in claim order
-// and stops at the limit, sorting nothing (0007_claim_order.sql).
-const claimDue = `SELECT id FROM notifications
+// for all), ?5 the limit, ?6 the least priority, ?7 whether only records
+// with a failover chain; except is "" or an AND clause leaving channels out.
+// It walks notifications_claim_order in claim order and stops at the limit,
+// sorting nothing (0007_claim_order.sql).
+func claimDue(except string) string {
+	return `SELECT id FROM notifications
 	WHERE state = 'queued' AND (?4 = '' OR channel = ?4)
-	AND next_attempt_at <= ?3 AND locked_until <= ?3
+	AND next_attempt_at <= ?3 AND locked_until <= ?3 AND priority >= ?6
+	AND (?7 = 0 OR failover <> '[]')` + except + `
 	ORDER BY priority DESC, id LIMIT ?5`
+}
+
+// claimAll is the claim of the sweep's common case, built once.
+var claimAll = claimDue("")
 
 // NotificationClaim leases up to p.Limit due, unleased, queued records in
 // one statement, highest priority then lowest id first.
@@ -41,13 +49,28 @@ func (s *Store) NotificationClaim(ctx context.Context, p *store.NotificationClai
 		return nil, nil
 	}
 	now := nanos(p.Now)
+	args := []any{nanos(p.LeaseUntil), p.Owner, now, p.Channel, p.Limit, p.MinPriority, p.FailoverOnly}
+	due := claimAll
+	if len(p.ExceptChannels) > 0 {
+		// Numbered parameters after the seven above.
+		var b strings.Builder
+		b.WriteString(" AND channel NOT IN (")
+		for i, c := range p.ExceptChannels {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "?%d", len(args)+1)
+			args = append(args, c)
+		}
+		b.WriteString(")")
+		due = claimDue(b.String())
+	}
 	var out []*store.Notification
 	err := s.writeRelaxed(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE notifications
 			SET locked_until = ?1, locked_by = ?2, updated_at = ?3
-			WHERE id IN (`+claimDue+`)
-			RETURNING `+notificationColumns,
-			nanos(p.LeaseUntil), p.Owner, now, p.Channel, p.Limit)
+			WHERE id IN (`+due+`)
+			RETURNING `+notificationColumns, args...)
 		if err != nil {
 			return err
 		}

@@ -44,6 +44,50 @@ func testClaimOrder(t *testing.T, s store.Store) {
 	require.Equal(t, []int64{later[0].ID, in[1].ID, in[3].ID, in[4].ID, in[0].ID}, ids(got))
 }
 
+// testClaimFilters checks the filters a dispatcher holding its fill of a
+// channel in memory claims with: records at least so urgent, records with a
+// failover chain, records of channels it does not run.
+func testClaimFilters(t *testing.T, s store.Store) {
+	var changes []store.Change
+	for i, sp := range []struct {
+		channel  string
+		priority int
+		failover []string
+	}{
+		{"ops", 15, nil}, {"ops", 55, nil}, {"ops", 15, []string{"email"}},
+		{"pager", 55, nil}, {"gone", 15, nil}, {"old", 35, []string{"ops"}},
+	} {
+		a := NewAlert(fmt.Sprintf("cf-%d", i), fmt.Sprintf("cf%d", i), alert.StateActive, T0)
+		n := NewNotification(a, sp.channel, T0)
+		n.Priority, n.Failover = sp.priority, sp.failover
+		changes = append(changes, NewChange(a, n))
+	}
+	in := MustApply(t, s, changes...)
+	claimWith := func(p store.NotificationClaimParams) []int64 {
+		t.Helper()
+		p.Limit, p.Now, p.LeaseUntil, p.Owner = 10, T0, T0.Add(time.Minute), "w"
+		ns, err := s.NotificationClaim(t.Context(), &p)
+		require.NoError(t, err)
+		// Release them, so each claim below sees every record.
+		require.NoError(t, s.NotificationExtendLease(t.Context(), &store.NotificationExtendLeaseParams{
+			IDs: ids(ns), Owner: "w", LeaseUntil: time.Time{}}))
+		return ids(ns)
+	}
+	require.Equal(t, []int64{in[1].ID}, claimWith(store.NotificationClaimParams{Channel: "ops", MinPriority: 16}),
+		"only what is at least MinPriority urgent")
+	require.Equal(t, []int64{in[1].ID, in[3].ID}, claimWith(store.NotificationClaimParams{MinPriority: 55}))
+	require.Equal(t, []int64{in[2].ID}, claimWith(store.NotificationClaimParams{Channel: "ops", FailoverOnly: true}),
+		"only records with a failover chain")
+	require.Equal(t, []int64{in[5].ID, in[2].ID}, claimWith(store.NotificationClaimParams{FailoverOnly: true}))
+	require.Equal(t, []int64{in[5].ID, in[4].ID},
+		claimWith(store.NotificationClaimParams{ExceptChannels: []string{"ops", "pager"}}),
+		"records of the channels left out are not taken")
+	require.Equal(t, []int64{in[5].ID},
+		claimWith(store.NotificationClaimParams{ExceptChannels: []string{"ops", "pager"}, MinPriority: 20}))
+	require.Equal(t, []int64{in[1].ID, in[3].ID, in[5].ID, in[0].ID, in[2].ID, in[4].ID},
+		claimWith(store.NotificationClaimParams{}), "no filter takes every due record")
+}
+
 func testNotificationEarlier(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	earlier := func(alertID, channel string, seq int64) *store.Notification {

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TransitionList", testTransitionList},
 		{"Silences", testSilences},
 		{"ClaimOrder", testClaimOrder},
+		{"ClaimFilters", testClaimFilters},
 		{"ClaimLease", testClaimLease},
 		{"ClaimPreLeased", testClaimPreLeased},
 		{"ExtendLease", testExtendLease},
