@@ -229,9 +229,9 @@ type NotificationClaimParams struct {
 	// channel whose circuit is open hands on at once.
 	FailoverOnly bool
 	Limit        int
-	Now        time.Time
-	LeaseUntil time.Time
-	Owner      string
+	Now          time.Time
+	LeaseUntil   time.Time
+	Owner        string
 }
 
 // NotificationExtendLeaseParams renews leases.
