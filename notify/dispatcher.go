@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,6 +63,11 @@ type DispatcherOptions struct {
 	// minute) and how long it stays open before a trial (default 10s).
 	BreakerFailures uint32
 	BreakerTimeout  time.Duration
+	// MaxHeld bounds the records each channel holds in memory, queued or
+	// in flight (default DefaultMaxHeld); up to twice as many when the
+	// extra ones are more urgent than the least urgent held. The rest
+	// wait in the store and are claimed in priority order as room frees.
+	MaxHeld int
 	// ExternalURL returns the dashboard link of an alert, or "".
 	ExternalURL func(a *alert.Alert) string
 	// OnHealth is called (from a dispatcher goroutine, must not block) when
@@ -95,9 +102,11 @@ type Dispatcher struct {
 	// stopped is set when Run returns: timers still pending then do nothing.
 	draining, stopped atomic.Bool
 
-	// mu guards nextSweep.
+	// mu guards nextSweep and refused (records a full channel handed
+	// back, whose leases the next sweep ends).
 	mu        sync.Mutex
 	nextSweep time.Time
+	refused   []int64
 }
 
 // NewDispatcher validates the options and builds a Dispatcher.
@@ -134,7 +143,8 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 			return nil, fmt.Errorf("notify: channel %q configured twice", c.Name)
 		}
 		failures := cmp.Or(uint32(max(c.BreakerFailures, 0)), o.BreakerFailures, 10)
-		d.workers[c.Name] = newWorker(d, c, failures, cmp.Or(c.BreakerOpenFor, o.BreakerTimeout, 10*time.Second))
+		d.workers[c.Name] = newWorker(d, c, failures, cmp.Or(c.BreakerOpenFor, o.BreakerTimeout, 10*time.Second),
+			cmp.Or(max(o.MaxHeld, 0), DefaultMaxHeld))
 	}
 	return d, nil
 }
@@ -157,7 +167,7 @@ func (d *Dispatcher) Enqueue(recs []*store.Notification) {
 		byWorker[w] = append(byWorker[w], r)
 	}
 	for w, rs := range byWorker {
-		w.push(rs...)
+		d.refuse(w.push(rs...))
 	}
 }
 
@@ -289,40 +299,79 @@ func (d *Dispatcher) sweeper(ctx context.Context) {
 }
 
 // sweep claims what is due and returns when the next record falls due.
+// While every channel has room, one claim serves them all; once one holds
+// its fill, each channel claims within its room (room.go) and a last claim
+// takes the records of channels no longer configured.
 func (d *Dispatcher) sweep(ctx context.Context) time.Time {
 	const batch = 256
+	d.releaseRefused(ctx)
 	for {
-		now := d.now()
-		recs, err := d.st.NotificationClaim(ctx, &store.NotificationClaimParams{
-			Limit: batch, Now: now, LeaseUntil: now.Add(d.leaseFor), Owner: d.owner,
-		})
-		if err != nil {
-			if ctx.Err() == nil {
-				d.log.Error("claim notifications", "err", err)
+		var plan []store.NotificationClaimParams
+		var planned []*worker
+		everyRoomy := true
+		for _, w := range d.workers {
+			ps, roomy := w.claims(batch)
+			everyRoomy = everyRoomy && roomy
+			if roomy {
+				ps = []store.NotificationClaimParams{{Channel: w.cfg.Name, Limit: batch}}
 			}
-			return time.Time{}
+			for range ps {
+				planned = append(planned, w)
+			}
+			plan = append(plan, ps...)
 		}
-		byWorker := map[*worker][]*store.Notification{}
-		for _, r := range recs {
-			if w := d.workers[r.Channel]; w != nil {
-				byWorker[w] = append(byWorker[w], r)
+		if everyRoomy {
+			plan = []store.NotificationClaimParams{{Limit: batch}}
+		} else {
+			plan = append(plan, store.NotificationClaimParams{ExceptChannels: slices.Collect(maps.Keys(d.workers)), Limit: batch})
+		}
+		more := false
+		for i, p := range plan {
+			now := d.now()
+			p.Now, p.LeaseUntil, p.Owner = now, now.Add(d.leaseFor), d.owner
+			recs, err := d.st.NotificationClaim(ctx, &p)
+			if err != nil {
+				if ctx.Err() == nil {
+					d.log.Error("claim notifications", "err", err)
+				}
+				return time.Time{}
+			}
+			if len(recs) == p.Limit && !p.FailoverOnly {
+				more = true
+			}
+			if i < len(planned) && !everyRoomy {
+				d.refuse(planned[i].push(recs...))
 				continue
 			}
-			d.results <- d.unknownChannel(r, now)
+			d.distribute(recs, now)
 		}
-		for w, rs := range byWorker {
-			w.push(rs...)
-		}
-		if len(recs) < batch {
+		if !more {
 			break
 		}
 	}
+	d.releaseRefused(ctx)
 	stats, err := d.st.NotificationStats(ctx, d.now())
 	if err != nil {
 		return time.Time{}
 	}
 	d.metrics.setQueueDepth(stats.Queued)
 	return stats.NextDue
+}
+
+// distribute hands claimed records to their workers, and fails (or fails
+// over) those of channels no longer configured.
+func (d *Dispatcher) distribute(recs []*store.Notification, now time.Time) {
+	byWorker := map[*worker][]*store.Notification{}
+	for _, r := range recs {
+		if w := d.workers[r.Channel]; w != nil {
+			byWorker[w] = append(byWorker[w], r)
+			continue
+		}
+		d.results <- d.unknownChannel(r, now)
+	}
+	for w, rs := range byWorker {
+		d.refuse(w.push(rs...))
+	}
 }
 
 // renewer extends the leases of records waiting in memory.

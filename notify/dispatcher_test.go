@@ -93,6 +93,38 @@ func setupWith(t *testing.T, o notify.DispatcherOptions, chans ...notify.Channel
 // way the lifecycle does, and hands them to the dispatcher.
 func (b *bundle) enqueue(t *testing.T, id string, seq int64, sev alert.Severity, ev notify.Event, failover []string, channels ...string) {
 	t.Helper()
+	recs, err := b.st.Apply(context.Background(), &store.ApplyParams{Changes: []store.Change{
+		change(t, id, seq, sev, ev, failover, true, channels...)}})
+	require.NoError(t, err)
+	b.disp.Enqueue(recs)
+}
+
+// enqueueUnleased writes the transition with its records unleased, and
+// leaves them to the sweep.
+func (b *bundle) enqueueUnleased(t *testing.T, id string, seq int64, sev alert.Severity, ev notify.Event, failover []string, channels ...string) {
+	t.Helper()
+	_, err := b.st.Apply(context.Background(), &store.ApplyParams{Changes: []store.Change{
+		change(t, id, seq, sev, ev, failover, false, channels...)}})
+	require.NoError(t, err)
+}
+
+// enqueueMany writes n alerts' first notifications in one transaction and
+// hands them over at once, as a large push does.
+func (b *bundle) enqueueMany(t *testing.T, prefix string, n int, sev alert.Severity, channel string) {
+	t.Helper()
+	changes := make([]store.Change, n)
+	for i := range changes {
+		changes[i] = change(t, fmt.Sprintf("%s%d", prefix, i), 1, sev, notify.EventActive, nil, true, channel)
+	}
+	recs, err := b.st.Apply(context.Background(), &store.ApplyParams{Changes: changes})
+	require.NoError(t, err)
+	b.disp.Enqueue(recs)
+}
+
+// change is one alert transition with notifications for channels, leased
+// to the dispatcher ("me") when leased is set.
+func change(t *testing.T, id string, seq int64, sev alert.Severity, ev notify.Event, failover []string, leased bool, channels ...string) store.Change {
+	t.Helper()
 	now := time.Now()
 	a := &alert.Alert{ID: id, Fingerprint: alert.NewFingerprint("r", alert.Labels{"id": id}), RuleID: "r",
 		State: alert.StateActive, Severity: sev, Labels: alert.Labels{"id": id}, StartedAt: now, UpdatedAt: now, Sequence: seq}
@@ -100,15 +132,17 @@ func (b *bundle) enqueue(t *testing.T, id string, seq int64, sev alert.Severity,
 	require.NoError(t, err)
 	c := store.Change{Alert: a, Transition: &alert.Transition{AlertID: id, Fingerprint: a.Fingerprint, Sequence: seq, To: a.State, At: now}}
 	for _, ch := range channels {
-		c.Notifications = append(c.Notifications, &store.NotificationInsert{
+		ni := &store.NotificationInsert{
 			IdempotencyKey: notify.IdempotencyKey(a.ID, a.Fingerprint, seq, ch), AlertID: id, Fingerprint: a.Fingerprint,
 			Sequence: seq, Channel: ch, Event: string(ev), Priority: int(sev) * 10, Payload: payload,
-			Failover: failover, CreatedAt: now, NextAttemptAt: now, LockedUntil: now.Add(time.Minute), LockedBy: "me",
-		})
+			Failover: failover, CreatedAt: now, NextAttemptAt: now,
+		}
+		if leased {
+			ni.LockedUntil, ni.LockedBy = now.Add(time.Minute), "me"
+		}
+		c.Notifications = append(c.Notifications, ni)
 	}
-	recs, err := b.st.Apply(context.Background(), &store.ApplyParams{Changes: []store.Change{c}})
-	require.NoError(t, err)
-	b.disp.Enqueue(recs)
+	return c
 }
 
 func fastRetry() notify.RetryPolicy {

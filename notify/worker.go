@@ -31,7 +31,14 @@ type worker struct {
 	// mu guards the queue, the held set, the wake channel and health.
 	mu    sync.Mutex
 	queue recHeap
-	held  map[int64]bool
+	// held maps each record held (queued or in flight) to its priority;
+	// heldPrio counts them per priority. maxHeld bounds them (room.go),
+	// and overflowed is set when records were left in the store for want
+	// of room.
+	held       map[int64]int
+	heldPrio   map[int]int
+	maxHeld    int
+	overflowed bool
 	// reclaimed holds the copy a claim returned for a record still held
 	// (its outcome not yet written): the finisher decides after the write
 	// whether it is the next attempt (reclaimedAfter).
@@ -53,10 +60,10 @@ type worker struct {
 	healthy       bool
 }
 
-func newWorker(d *Dispatcher, c ChannelConfig, failures uint32, openFor time.Duration) *worker {
+func newWorker(d *Dispatcher, c ChannelConfig, failures uint32, openFor time.Duration, maxHeld int) *worker {
 	w := &worker{
-		d: d, cfg: c, retry: c.Retry.WithDefaults(),
-		held: map[int64]bool{}, reclaimed: map[int64]*store.Notification{}, threads: map[string]string{}, busy: map[string]int{},
+		d: d, cfg: c, retry: c.Retry.WithDefaults(), maxHeld: maxHeld,
+		held: map[int64]int{}, heldPrio: map[int]int{}, reclaimed: map[int64]*store.Notification{}, threads: map[string]string{}, busy: map[string]int{},
 		sentUnwritten: map[int64]bool{}, heldBehind: map[int64]int{}, wake: make(chan struct{}, 1), healthy: true,
 	}
 	w.timedOut = fmt.Errorf("attempt timed out after %s", w.retry.Timeout)
@@ -113,30 +120,37 @@ func newWorker(d *Dispatcher, c ChannelConfig, failures uint32, openFor time.Dur
 }
 
 // push adds leased records (unless already held) and wakes a sender once
-// they are all queued, so records of one group are taken together.
-func (w *worker) push(recs ...*store.Notification) {
+// they are all queued, so records of one group are taken together. It
+// returns the records it has no room for (room.go), still leased.
+func (w *worker) push(recs ...*store.Notification) (refused []*store.Notification) {
 	w.mu.Lock()
 	added := false
 	for _, r := range recs {
-		if w.held[r.ID] {
+		if _, ok := w.held[r.ID]; ok {
 			// Sent, or being sent: never twice at once. Kept in case the
 			// claim came after the outcome was written (a due retry).
 			w.reclaimed[r.ID] = r
 			continue
 		}
-		w.held[r.ID] = true
+		if !w.admitLocked(r) {
+			refused = append(refused, r)
+			w.overflowed = true
+			continue
+		}
+		w.holdLocked(r)
 		heap.Push(&w.queue, r)
 		added = true
 	}
 	w.health.Pending = len(w.held)
 	w.mu.Unlock()
 	if !added {
-		return
+		return refused
 	}
 	select {
 	case w.wake <- struct{}{}:
 	default:
 	}
+	return refused
 }
 
 // signal wakes a sender without blocking.
@@ -161,13 +175,17 @@ func (w *worker) heldIDs() []int64 {
 // failed), and returns the copy a claim returned meanwhile, if any.
 func (w *worker) release(id int64) *store.Notification {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	delete(w.held, id)
+	w.unholdLocked(id)
 	delete(w.sentUnwritten, id)
 	delete(w.heldBehind, id)
 	rc := w.reclaimed[id]
 	delete(w.reclaimed, id)
 	w.health.Pending = len(w.held)
+	freed := w.roomFreedLocked()
+	w.mu.Unlock()
+	if freed {
+		w.d.kickSweep(w.d.now())
+	}
 	return rc
 }
 

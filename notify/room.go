@@ -1,0 +1,137 @@
+package notify
+
+import (
+	"context"
+	"maps"
+	"slices"
+
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// A channel holds at most maxHeld records in memory, queued or in flight,
+// so a backlog (a receiver down through an alert storm) waits in the store
+// instead of in the heap. Past the fill, records more urgent than the least
+// urgent one held still come in, up to twice as many, so a critical page
+// never waits behind a held backlog of lesser ones; and while the circuit
+// is open, records with a failover chain come in too, since they move on at
+// once. What is left out stays queued in the store, unleased, and the sweep
+// claims it in priority order as room frees.
+
+// DefaultMaxHeld is the default of DispatcherOptions.MaxHeld.
+const DefaultMaxHeld = 10000
+
+// admitLocked reports whether the worker takes r now. w.mu is held.
+func (w *worker) admitLocked(r *store.Notification) bool {
+	n := len(w.held)
+	switch {
+	case n < w.maxHeld:
+		return true
+	case len(r.Failover) > 0 && w.breaker.State() == gobreaker.StateOpen:
+		return true
+	case n < 2*w.maxHeld:
+		low, ok := w.lowestHeldLocked()
+		return ok && r.Priority > low
+	}
+	return false
+}
+
+// lowestHeldLocked returns the least priority held. w.mu is held.
+func (w *worker) lowestHeldLocked() (int, bool) {
+	if len(w.heldPrio) == 0 {
+		return 0, false
+	}
+	return slices.Min(slices.Collect(maps.Keys(w.heldPrio))), true
+}
+
+// holdLocked adds r to the held set. w.mu is held.
+func (w *worker) holdLocked(r *store.Notification) {
+	w.held[r.ID] = r.Priority
+	w.heldPrio[r.Priority]++
+}
+
+// unholdLocked removes id from the held set. w.mu is held.
+func (w *worker) unholdLocked(id int64) {
+	p, ok := w.held[id]
+	if !ok {
+		return
+	}
+	delete(w.held, id)
+	if w.heldPrio[p]--; w.heldPrio[p] <= 0 {
+		delete(w.heldPrio, p)
+	}
+}
+
+// roomFreedLocked reports whether records were left in the store for want
+// of room and there is room for a good share of them now, and if so forgets
+// that they were. w.mu is held.
+func (w *worker) roomFreedLocked() bool {
+	if !w.overflowed {
+		return false
+	}
+	if len(w.held) > w.maxHeld*3/4 && w.breaker.State() != gobreaker.StateOpen {
+		return false
+	}
+	w.overflowed = false
+	return true
+}
+
+// claims returns what a sweep may claim for this channel, each with its
+// limit (at most batch), and whether the channel has room for everything
+// due: then one claim for every channel serves it.
+func (w *worker) claims(batch int) (ps []store.NotificationClaimParams, roomy bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := len(w.held)
+	if n+batch <= w.maxHeld {
+		return nil, true
+	}
+	switch {
+	case n < w.maxHeld:
+		ps = append(ps, store.NotificationClaimParams{Channel: w.cfg.Name, Limit: min(batch, w.maxHeld-n)})
+	case n < 2*w.maxHeld:
+		if low, ok := w.lowestHeldLocked(); ok {
+			ps = append(ps, store.NotificationClaimParams{Channel: w.cfg.Name, MinPriority: low + 1, Limit: min(batch, 2*w.maxHeld-n)})
+		}
+	}
+	if w.breaker.State() == gobreaker.StateOpen {
+		ps = append(ps, store.NotificationClaimParams{Channel: w.cfg.Name, FailoverOnly: true, Limit: batch})
+	}
+	// Whatever a claim leaves behind is claimed when room frees.
+	w.overflowed = true
+	return ps, false
+}
+
+// refuse hands records a worker did not take back to the store: their
+// leases end at the next sweep, so any replica (or this one, once room
+// frees) claims them in priority order.
+func (d *Dispatcher) refuse(recs []*store.Notification) {
+	if len(recs) == 0 {
+		return
+	}
+	d.mu.Lock()
+	for _, r := range recs {
+		d.refused = append(d.refused, r.ID)
+	}
+	d.mu.Unlock()
+	d.kickSweep(d.now())
+}
+
+// releaseRefused ends the leases of refused records.
+func (d *Dispatcher) releaseRefused(ctx context.Context) {
+	d.mu.Lock()
+	ids := d.refused
+	d.refused = nil
+	d.mu.Unlock()
+	for len(ids) > 0 {
+		n := min(len(ids), 1000)
+		err := d.st.NotificationExtendLease(ctx, &store.NotificationExtendLeaseParams{IDs: ids[:n], Owner: d.owner})
+		if err != nil && ctx.Err() == nil {
+			// Their leases end on their own.
+			d.log.Warn("hand records a full channel left back to the store; their leases end on their own",
+				"count", n, "err", err)
+		}
+		ids = ids[n:]
+	}
+}

@@ -1,0 +1,237 @@
+package notify_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/notify"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// gate makes a channel's sends wait until the test lets them through.
+type gate struct {
+	open chan struct{}
+	// passes counts sends let through one at a time by step.
+	passes chan struct{}
+}
+
+// newGate returns a closed gate; the test defers its release, which runs
+// before the cleanups that wait for the dispatcher to stop.
+func newGate() *gate {
+	return &gate{open: make(chan struct{}), passes: make(chan struct{}, 1000)}
+}
+
+func (g *gate) wait(ctx context.Context) error {
+	select {
+	case <-g.open:
+	case <-g.passes:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
+}
+
+func (g *gate) step() { g.passes <- struct{}{} }
+
+func (g *gate) release() {
+	select {
+	case <-g.open:
+	default:
+		close(g.open)
+	}
+}
+
+// gatedRecorder records what a gated channel sends.
+func gatedRecorder(g *gate) *recorder {
+	return newRecorder(func(n *notify.Notification, _ int) error {
+		return g.wait(context.Background())
+	})
+}
+
+func pending(b *bundle, channel string) int {
+	for _, h := range b.disp.Health() {
+		if h.Name == channel {
+			return h.Pending
+		}
+	}
+	return -1
+}
+
+// A channel that cannot keep up holds at most MaxHeld records in memory;
+// the rest wait in the store, and every one is delivered once it catches
+// up, each once.
+func TestDispatcher_HoldsAtMostMaxHeld(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	defer g.release()
+	rec := gatedRecorder(g)
+	b := setupWith(t, notify.DispatcherOptions{BreakerFailures: 1000, MaxHeld: 10},
+		notify.ChannelConfig{Name: "ops", Channel: rec, Concurrency: 2})
+	const n = 60
+	for i := range n {
+		b.enqueue(t, fmt.Sprintf("h%d", i), 1, alert.High, notify.EventActive, nil, "ops")
+	}
+	// A record of a channel no longer configured is still claimed (and
+	// fails) while ops is full.
+	b.enqueueUnleased(t, "gone", 1, alert.High, notify.EventActive, nil, "nowhere")
+
+	// Several sweeps (every 50 ms) come and go; none takes ops past its fill.
+	deadline := time.Now().Add(500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		require.LessOrEqual(t, pending(b, "ops"), 10)
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.Equal(t, 10, pending(b, "ops"))
+	require.Eventually(t, func() bool {
+		gone, err := b.st.NotificationList(context.Background(), &store.NotificationListParams{AlertID: "gone"})
+		return err == nil && len(gone) == 1 && gone[0].State == store.NotificationFailed
+	}, 10*time.Second, 10*time.Millisecond, "the unknown channel's record fails while ops is full")
+	// The rest wait in the store, unleased: another replica could take them.
+	stats, err := b.st.NotificationStats(context.Background(), time.Now())
+	require.NoError(t, err)
+	require.Equal(t, n, stats.Queued)
+	left, err := b.st.NotificationList(context.Background(), &store.NotificationListParams{Channel: "ops"})
+	require.NoError(t, err)
+	leased := 0
+	for _, r := range left {
+		if r.LockedUntil.After(time.Now()) {
+			leased++
+		}
+	}
+	require.Equal(t, 10, leased, "only the records held are leased")
+
+	g.release()
+	got := rec.wait(t, n)
+	seen := map[string]bool{}
+	for _, x := range got {
+		require.False(t, seen[x.Alert().ID], "%s sent twice", x.Alert().ID)
+		seen[x.Alert().ID] = true
+	}
+	require.Len(t, seen, n)
+	require.Eventually(t, func() bool { return pending(b, "ops") == 0 }, 10*time.Second, 10*time.Millisecond)
+}
+
+// A critical record never waits behind a held backlog of lesser ones,
+// whether it comes fresh from a transition or from the store.
+func TestDispatcher_UrgentPassesHeldBacklog(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	defer g.release()
+	rec := gatedRecorder(g)
+	b := setupWith(t, notify.DispatcherOptions{BreakerFailures: 1000, MaxHeld: 5},
+		notify.ChannelConfig{Name: "ops", Channel: rec, Concurrency: 1})
+	for i := range 30 {
+		b.enqueue(t, fmt.Sprintf("i%d", i), 1, alert.Info, notify.EventActive, nil, "ops")
+	}
+	require.Eventually(t, func() bool { return rec.calls.Load() == 1 }, 10*time.Second, time.Millisecond,
+		"one send in flight")
+	require.Equal(t, 5, pending(b, "ops"))
+
+	// Fresh, handed over by Enqueue.
+	b.enqueue(t, "fresh", 1, alert.Critical, notify.EventActive, nil, "ops")
+	// From the store: written unleased, as a retry falling due or another
+	// replica's released record would be.
+	b.enqueueUnleased(t, "stored", 1, alert.Critical, notify.EventActive, nil, "ops")
+	require.Eventually(t, func() bool { return pending(b, "ops") == 7 }, 10*time.Second, time.Millisecond,
+		"both critical records come in past the fill")
+
+	for range 3 {
+		g.step()
+	}
+	got := rec.wait(t, 3)
+	require.Equal(t, "i0", got[0].Alert().ID, "the send already in flight")
+	require.ElementsMatch(t, []string{"fresh", "stored"}, []string{got[1].Alert().ID, got[2].Alert().ID},
+		"the critical ones go next")
+	g.release()
+	rec.wait(t, 29)
+}
+
+// While a full channel's circuit is open, records with a failover chain
+// still move on at once, from memory and from the store.
+func TestDispatcher_FullOpenChannelStillFailsOver(t *testing.T) {
+	t.Parallel()
+	down := newRecorder(func(*notify.Notification, int) error { return errors.New("connection refused") })
+	backup := newRecorder(nil)
+	b := setupWith(t, notify.DispatcherOptions{BreakerFailures: 3, BreakerTimeout: time.Hour, MaxHeld: 5},
+		notify.ChannelConfig{Name: "a", Channel: down, Retry: fastRetry(), Concurrency: 1},
+		notify.ChannelConfig{Name: "b", Channel: backup},
+	)
+	for i := range 20 {
+		b.enqueue(t, fmt.Sprintf("w%d", i), 1, alert.Critical, notify.EventActive, nil, "a")
+	}
+	require.Eventually(t, func() bool {
+		return b.disp.Health()[0].Circuit == "open" && pending(b, "a") == 5
+	}, 10*time.Second, 5*time.Millisecond, "a's circuit opens and a holds its fill")
+
+	// Less urgent than everything held, so only the failover chain lets
+	// them in.
+	for i := range 4 {
+		b.enqueue(t, fmt.Sprintf("f%d", i), 1, alert.Info, notify.EventActive, []string{"b"}, "a")
+	}
+	b.enqueueUnleased(t, "fs", 1, alert.Info, notify.EventActive, []string{"b"}, "a")
+	got := backup.wait(t, 5)
+	ids := make([]string, len(got))
+	for i, x := range got {
+		ids[i] = x.Alert().ID
+	}
+	require.ElementsMatch(t, []string{"f0", "f1", "f2", "f3", "fs"}, ids)
+	// Held for a moment, they were the least urgent held, so records more
+	// urgent than them could come in too: never past twice the fill.
+	require.LessOrEqual(t, pending(b, "a"), 10)
+}
+
+// The bound holds however the records arrive: a burst handed over at once
+// leaves the excess in the store, and none is lost.
+func TestDispatcher_BurstPastMaxHeld(t *testing.T) {
+	t.Parallel()
+	var inFlight, most atomic.Int64
+	rec := newRecorder(func(*notify.Notification, int) error {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		time.Sleep(time.Millisecond)
+		return nil
+	})
+	b := setupWith(t, notify.DispatcherOptions{BreakerFailures: 1000, MaxHeld: 50},
+		notify.ChannelConfig{Name: "ops", Channel: rec, Concurrency: 4})
+	var maxPending atomic.Int64
+	stop := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if p := int64(pending(b, "ops")); p > maxPending.Load() {
+				maxPending.Store(p)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	const n = 400
+	b.enqueueMany(t, "burst", n, alert.High, "ops")
+	got := rec.wait(t, n)
+	close(stop)
+	<-watched
+	seen := map[string]bool{}
+	for _, x := range got {
+		seen[x.Alert().ID] = true
+	}
+	require.Len(t, seen, n, "every alert delivered once")
+	require.LessOrEqual(t, maxPending.Load(), int64(50))
+}
