@@ -167,7 +167,7 @@ func (d *Dispatcher) Enqueue(recs []*store.Notification) {
 		byWorker[w] = append(byWorker[w], r)
 	}
 	for w, rs := range byWorker {
-		d.refuse(w.push(rs...))
+		w.push(true, rs...)
 	}
 }
 
@@ -306,28 +306,30 @@ func (d *Dispatcher) sweep(ctx context.Context) time.Time {
 	const batch = 256
 	d.releaseRefused(ctx)
 	for {
-		var plan []store.NotificationClaimParams
+		var plan []claim
 		var planned []*worker
 		everyRoomy := true
 		for _, w := range d.workers {
-			ps, roomy := w.claims(batch)
+			cs, roomy := w.claims(batch)
 			everyRoomy = everyRoomy && roomy
 			if roomy {
-				ps = []store.NotificationClaimParams{{Channel: w.cfg.Name, Limit: batch}}
+				cs = []claim{{store.NotificationClaimParams{Channel: w.cfg.Name, Limit: batch}, true}}
 			}
-			for range ps {
+			for range cs {
 				planned = append(planned, w)
 			}
-			plan = append(plan, ps...)
+			plan = append(plan, cs...)
 		}
 		if everyRoomy {
-			plan = []store.NotificationClaimParams{{Limit: batch}}
+			plan, planned = []claim{{store.NotificationClaimParams{Limit: batch}, true}}, nil
 		} else {
-			plan = append(plan, store.NotificationClaimParams{ExceptChannels: slices.Collect(maps.Keys(d.workers)), Limit: batch})
+			plan = append(plan, claim{store.NotificationClaimParams{ExceptChannels: slices.Collect(maps.Keys(d.workers)), Limit: batch}, true})
 		}
 		more := false
-		for i, p := range plan {
+		for i, c := range plan {
 			now := d.now()
+			p := c.p
+			p.Limit = min(p.Limit, batch)
 			p.Now, p.LeaseUntil, p.Owner = now, now.Add(d.leaseFor), d.owner
 			recs, err := d.st.NotificationClaim(ctx, &p)
 			if err != nil {
@@ -336,11 +338,9 @@ func (d *Dispatcher) sweep(ctx context.Context) time.Time {
 				}
 				return time.Time{}
 			}
-			if len(recs) == p.Limit && !p.FailoverOnly {
-				more = true
-			}
-			if i < len(planned) && !everyRoomy {
-				d.refuse(planned[i].push(recs...))
+			more = more || (c.more && len(recs) == p.Limit)
+			if i < len(planned) {
+				d.refuse(planned[i].push(false, recs...))
 				continue
 			}
 			d.distribute(recs, now)
@@ -370,7 +370,7 @@ func (d *Dispatcher) distribute(recs []*store.Notification, now time.Time) {
 		d.results <- d.unknownChannel(r, now)
 	}
 	for w, rs := range byWorker {
-		d.refuse(w.push(rs...))
+		d.refuse(w.push(false, rs...))
 	}
 }
 

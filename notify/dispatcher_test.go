@@ -108,17 +108,17 @@ func (b *bundle) enqueueUnleased(t *testing.T, id string, seq int64, sev alert.S
 	require.NoError(t, err)
 }
 
-// enqueueMany writes n alerts' first notifications in one transaction and
-// hands them over at once, as a large push does.
-func (b *bundle) enqueueMany(t *testing.T, prefix string, n int, sev alert.Severity, channel string) {
+// backlog writes n alerts' first notifications, unleased, in one
+// transaction, and leaves them to the sweep: what a receiver down for a
+// while leaves queued.
+func (b *bundle) backlog(t *testing.T, prefix string, n int, sev alert.Severity, channel string) {
 	t.Helper()
 	changes := make([]store.Change, n)
 	for i := range changes {
-		changes[i] = change(t, fmt.Sprintf("%s%d", prefix, i), 1, sev, notify.EventActive, nil, true, channel)
+		changes[i] = change(t, fmt.Sprintf("%s%d", prefix, i), 1, sev, notify.EventActive, nil, false, channel)
 	}
-	recs, err := b.st.Apply(context.Background(), &store.ApplyParams{Changes: changes})
+	_, err := b.st.Apply(context.Background(), &store.ApplyParams{Changes: changes})
 	require.NoError(t, err)
-	b.disp.Enqueue(recs)
 }
 
 // change is one alert transition with notifications for channels, leased

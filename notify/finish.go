@@ -268,7 +268,7 @@ func (d *Dispatcher) flush(ctx context.Context, batch []*result) {
 			// the next attempt and goes to the worker now, instead of
 			// waiting for that lease to end.
 			if rc := w.release(r.rec.ID); rc != nil && reclaimedAfter(rc, r.res) {
-				w.push(rc)
+				d.refuse(w.push(false, rc))
 			}
 		}
 		d.metrics.outcome(r.rec.Channel, string(r.res.Delivery.Outcome))

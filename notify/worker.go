@@ -120,9 +120,10 @@ func newWorker(d *Dispatcher, c ChannelConfig, failures uint32, openFor time.Dur
 }
 
 // push adds leased records (unless already held) and wakes a sender once
-// they are all queued, so records of one group are taken together. It
-// returns the records it has no room for (room.go), still leased.
-func (w *worker) push(recs ...*store.Notification) (refused []*store.Notification) {
+// they are all queued, so records of one group are taken together. Fresh
+// records always come in; of claimed ones, it returns those it has no room
+// for (room.go), still leased.
+func (w *worker) push(fresh bool, recs ...*store.Notification) (refused []*store.Notification) {
 	w.mu.Lock()
 	added := false
 	for _, r := range recs {
@@ -132,7 +133,7 @@ func (w *worker) push(recs ...*store.Notification) (refused []*store.Notificatio
 			w.reclaimed[r.ID] = r
 			continue
 		}
-		if !w.admitLocked(r) {
+		if !fresh && !w.admitLocked(r) {
 			refused = append(refused, r)
 			w.overflowed = true
 			continue
