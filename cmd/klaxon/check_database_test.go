@@ -159,3 +159,15 @@ func TestCheckConfig_DatabaseAndCAProblemsTogether(t *testing.T) {
 	}, lines)
 	requireNoPassword(t, all)
 }
+
+// serve refuses a database_url pgx cannot parse the way check-config does:
+// at the field's line, with the reason, never a piece of the password.
+func TestServe_DatabaseURLProblemAtItsLine(t *testing.T) {
+	t.Parallel()
+	file := writeFile(t, fmt.Sprintf(withDatabaseURL, fmt.Sprintf("%q", "postgres://klaxon:"+dbPassword+"@[db/klaxon")))
+	out, errOut, err := run(t, nil, "serve", "--config", file, "--listen", "127.0.0.1:0")
+	require.Error(t, err)
+	require.Empty(t, out)
+	require.Contains(t, errOut, file+":3:17: server.database_url: invalid PostgreSQL connection string: failed to parse as URL")
+	requireNoPassword(t, errOut)
+}

@@ -40,6 +40,14 @@ MCP_ALERT_* environment variables describe.`,
 					printProblems(cmd, err)
 					return fail(cmd, 1)
 				}
+				// What check-config finds beyond Load (a database_url
+				// pgx cannot parse, a CA file that does not read) stops
+				// serve the same way, at the field's line, before the
+				// store or a channel refuses it with less to go on.
+				if probs := checkBeyondLoad(file, cfg); len(probs) > 0 {
+					printProblems(cmd, probs)
+					return fail(cmd, 1)
+				}
 				opts = append(opts, klaxon.WithConfig(cfg))
 			} else {
 				opts = append(opts, klaxon.WithConfig(embeddedDefault()))
