@@ -257,6 +257,8 @@ func (d *Dispatcher) releaseHeld() {
 	if err := d.setLeases(ctx, time.Time{}); err != nil {
 		d.log.Warn("release notification leases at shutdown; they end on their own", "err", err)
 	}
+	// And those of records refused while draining, after the last sweep.
+	d.releaseRefused(ctx)
 }
 
 // sweeper claims due records: scheduled retries, grouped notifications

@@ -77,6 +77,7 @@ func (w *worker) hold(ctx context.Context, r, earlier *store.Notification) {
 	w.mu.Lock()
 	looks := w.heldBehind[r.ID]
 	w.heldBehind[r.ID] = looks + 1
+	w.waitingBehind++
 	w.mu.Unlock()
 	wait := min(orderPoll<<min(looks, 8), orderPollMax)
 	if earlier.NextAttemptAt.After(now) {
@@ -99,6 +100,9 @@ func (w *worker) hold(ctx context.Context, r, earlier *store.Notification) {
 		if d.stopped.Load() {
 			return // Run released its lease.
 		}
+		w.mu.Lock()
+		w.waitingBehind--
+		w.mu.Unlock()
 		w.requeue([]*store.Notification{r})
 		w.signal()
 	})

@@ -33,11 +33,11 @@ const DefaultMaxHeld = 10000
 
 // admitLocked reports whether the worker takes r, a record claimed from
 // the store, now. w.mu is held.
-func (w *worker) admitLocked(r *store.Notification) bool {
-	if len(w.held) < w.maxHeld {
+func (w *worker) admitLocked(r *store.Notification, open bool) bool {
+	if w.roomUsedLocked() < w.maxHeld {
 		return true
 	}
-	if len(r.Failover) > 0 && w.breaker.State() == gobreaker.StateOpen {
+	if len(r.Failover) > 0 && open {
 		return true
 	}
 	low, ok := w.lowestHeldLocked()
@@ -73,11 +73,11 @@ func (w *worker) unholdLocked(id int64) {
 // roomFreedLocked reports whether records were left in the store for want
 // of room and there is room for a good share of them now, and if so forgets
 // that they were. w.mu is held.
-func (w *worker) roomFreedLocked() bool {
+func (w *worker) roomFreedLocked(open bool) bool {
 	if !w.overflowed {
 		return false
 	}
-	if len(w.held) > w.maxHeld*3/4 && w.breaker.State() != gobreaker.StateOpen {
+	if w.roomUsedLocked() > w.maxHeld*3/4 && !open {
 		return false
 	}
 	w.overflowed = false
@@ -89,9 +89,12 @@ func (w *worker) roomFreedLocked() bool {
 // another round, and whether the channel has room for everything due: then
 // one claim for every channel serves it.
 func (w *worker) claims(batch int) (cs []claim, roomy bool) {
+	// Asked before w.mu: a State call may move the breaker to half-open,
+	// and OnStateChange (setCircuit) locks w.mu.
+	open := w.breaker.State() == gobreaker.StateOpen
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	n := len(w.held)
+	n := w.roomUsedLocked()
 	if n+batch <= w.maxHeld {
 		return nil, true
 	}
@@ -103,7 +106,7 @@ func (w *worker) claims(batch int) (cs []claim, roomy bool) {
 		cs = append(cs, claim{store.NotificationClaimParams{Channel: w.cfg.Name, MinPriority: low + 1,
 			Limit: 2*w.maxHeld - n}, true})
 	}
-	if w.breaker.State() == gobreaker.StateOpen {
+	if open {
 		// They move on within circuitPoll; the sweep the room they free
 		// wakes takes more.
 		cs = append(cs, claim{store.NotificationClaimParams{Channel: w.cfg.Name, FailoverOnly: true, Limit: batch}, false})
@@ -151,4 +154,11 @@ func (d *Dispatcher) releaseRefused(ctx context.Context) {
 		}
 		ids = ids[n:]
 	}
+}
+
+// roomUsedLocked counts the held records that take room: not those
+// waiting behind an earlier notification of their alert (order.go), which
+// may be in the store and must be let in for them to go. w.mu is held.
+func (w *worker) roomUsedLocked() int {
+	return len(w.held) - w.waitingBehind
 }

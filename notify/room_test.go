@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/notify"
 	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/store/sqlite"
 )
 
 // gate makes a channel's sends wait until the test lets them through.
@@ -233,4 +235,102 @@ func TestDispatcher_BacklogDrainsWithinMaxHeld(t *testing.T) {
 	}
 	require.Len(t, seen, n, "every alert delivered once")
 	require.LessOrEqual(t, maxPending.Load(), int64(50))
+}
+
+// setupLeaky is setupWith, except that its cleanup gives up waiting for Run
+// after a while instead of hanging the whole test binary.
+func setupLeaky(t *testing.T, o notify.DispatcherOptions, chans ...notify.ChannelConfig) *bundle {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
+	require.NoError(t, err)
+	o.Store, o.Channels, o.Owner, o.SweepInterval = st, chans, "me", 50*time.Millisecond
+	d, err := notify.NewDispatcher(o)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = d.Run(ctx); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+			st.Close()
+		case <-time.After(10 * time.Second):
+			t.Error("Run did not return after its context ended")
+		}
+	})
+	return &bundle{st: st, disp: d}
+}
+
+// healthWithin calls Health, failing the test if it does not return within
+// 10 s (the worker's mutex is never unlocked).
+func healthWithin(t *testing.T, d *notify.Dispatcher) {
+	t.Helper()
+	ok := make(chan struct{})
+	go func() { d.Health(); close(ok) }()
+	select {
+	case <-ok:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Health blocked: the worker's mutex is held for good")
+	}
+}
+
+// A full channel's circuit moving to half-open does not stop the
+// dispatcher: the breaker's state is read, and may change (calling
+// setCircuit, which locks the worker), only outside the worker's lock. The
+// failure opens the circuit (BreakerFailures 1) for 30 ms, and with MaxHeld
+// 1 every sweep asks for the circuit's state.
+func TestDispatcher_CircuitHalfOpenWhileFull(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder(func(_ *notify.Notification, call int) error {
+		if call == 1 {
+			return errors.New("connection refused")
+		}
+		return nil
+	})
+	b := setupLeaky(t, notify.DispatcherOptions{BreakerFailures: 1, BreakerTimeout: 30 * time.Millisecond, MaxHeld: 1},
+		notify.ChannelConfig{Name: "a", Channel: rec, Concurrency: 1,
+			Retry: notify.RetryPolicy{InitialBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Timeout: time.Second, MaxAge: time.Hour}})
+	b.enqueue(t, "x", 1, alert.High, notify.EventActive, nil, "a")
+
+	deadline := time.After(15 * time.Second)
+	for rec.calls.Load() < 2 {
+		select {
+		case <-deadline:
+			healthWithin(t, b.disp)
+			t.Fatalf("the retry was never sent (calls = %d)", rec.calls.Load())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	healthWithin(t, b.disp)
+}
+
+// Records waiting behind an earlier notification of their alert (order.go)
+// take no room, so that earlier one comes in even when it is no more urgent
+// than the least urgent held: an acknowledgement and the resolution after
+// it share a priority. Otherwise nothing would leave memory and the channel
+// would deliver nothing more.
+func TestDispatcher_WaitingBehindTakesNoRoom(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	defer g.release()
+	rec := gatedRecorder(g)
+	b := setupWith(t, notify.DispatcherOptions{BreakerFailures: 1000, MaxHeld: 2},
+		notify.ChannelConfig{Name: "ops", Channel: rec, Concurrency: 1})
+	b.backlog(t, "fill", 2, alert.Info, "ops")
+	require.Eventually(t, func() bool { return pending(b, "ops") == 2 }, 10*time.Second, time.Millisecond)
+
+	// Acknowledged during the outage: queued in the store (as retries
+	// falling due would be), no more urgent than what ops holds.
+	for _, id := range []string{"x0", "x1", "x2"} {
+		b.enqueueUnleased(t, id, 1, alert.Info, notify.EventAcknowledged, nil, "ops")
+	}
+	// Then resolved: fresh, so they come in past the fill.
+	for _, id := range []string{"x0", "x1", "x2"} {
+		b.enqueue(t, id, 2, alert.Info, notify.EventResolved, nil, "ops")
+	}
+	require.Equal(t, 5, pending(b, "ops"))
+
+	g.release()
+	got := rec.wait(t, 8) // 2 fill + 3 acknowledgements + 3 resolutions
+	require.Len(t, got, 8)
 }

@@ -55,6 +55,8 @@ type worker struct {
 	// release.
 	sentUnwritten map[int64]bool
 	heldBehind    map[int64]int
+	// waitingBehind counts the held records waiting out a hold now.
+	waitingBehind int
 	wake          chan struct{}
 	health        ChannelHealth
 	healthy       bool
@@ -124,6 +126,7 @@ func newWorker(d *Dispatcher, c ChannelConfig, failures uint32, openFor time.Dur
 // records always come in; of claimed ones, it returns those it has no room
 // for (room.go), still leased.
 func (w *worker) push(fresh bool, recs ...*store.Notification) (refused []*store.Notification) {
+	open := !fresh && w.breaker.State() == gobreaker.StateOpen // before w.mu: see claims
 	w.mu.Lock()
 	added := false
 	for _, r := range recs {
@@ -133,7 +136,7 @@ func (w *worker) push(fresh bool, recs ...*store.Notification) (refused []*store
 			w.reclaimed[r.ID] = r
 			continue
 		}
-		if !fresh && !w.admitLocked(r) {
+		if !fresh && !w.admitLocked(r, open) {
 			refused = append(refused, r)
 			w.overflowed = true
 			continue
@@ -175,6 +178,7 @@ func (w *worker) heldIDs() []int64 {
 // release forgets a record once its outcome is written (or its write
 // failed), and returns the copy a claim returned meanwhile, if any.
 func (w *worker) release(id int64) *store.Notification {
+	open := w.breaker.State() == gobreaker.StateOpen // before w.mu: see claims
 	w.mu.Lock()
 	w.unholdLocked(id)
 	delete(w.sentUnwritten, id)
@@ -182,7 +186,7 @@ func (w *worker) release(id int64) *store.Notification {
 	rc := w.reclaimed[id]
 	delete(w.reclaimed, id)
 	w.health.Pending = len(w.held)
-	freed := w.roomFreedLocked()
+	freed := w.roomFreedLocked(open)
 	w.mu.Unlock()
 	if freed {
 		w.d.kickSweep(w.d.now())
