@@ -357,6 +357,11 @@ func (d *Dispatcher) sweep(ctx context.Context) time.Time {
 		return time.Time{}
 	}
 	d.metrics.setQueueDepth(stats.Queued)
+	for name, w := range d.workers {
+		w.mu.Lock()
+		w.health.Queued = stats.PerChannel[name]
+		w.mu.Unlock()
+	}
 	return stats.NextDue
 }
 

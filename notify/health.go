@@ -19,8 +19,12 @@ type ChannelHealth struct {
 	// send succeeds again.
 	Healthy  bool `json:"healthy"`
 	Disabled bool `json:"disabled"`
-	// Pending counts notifications held in memory for this channel.
-	Pending   int       `json:"pending"`
+	// Pending counts notifications held in memory for this channel, queued
+	// or in flight (at most about DispatcherOptions.MaxHeld of a backlog).
+	Pending int `json:"pending"`
+	// Queued counts this channel's unfinished notifications in the store,
+	// held or not, as of the last sweep (at most SweepInterval old).
+	Queued    int       `json:"queued"`
 	Sent      int64     `json:"sent"`
 	Failed    int64     `json:"failed"`
 	LastError string    `json:"last_error,omitempty"`

@@ -106,6 +106,14 @@ func TestDispatcher_HoldsAtMostMaxHeld(t *testing.T) {
 		}
 	}
 	require.Equal(t, 10, leased, "only the records held are leased")
+	require.Eventually(t, func() bool {
+		for _, h := range b.disp.Health() {
+			if h.Name == "ops" {
+				return h.Queued == n
+			}
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond, "the channel shows what waits in the store too")
 
 	// A transition's fresh record shares the alert the lifecycle holds
 	// anyway: it comes in past the fill, and is not sent twice.

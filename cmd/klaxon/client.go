@@ -158,8 +158,8 @@ func addClientCommands(root *cobra.Command, getenv func(string) string) {
 			if err != nil {
 				return err
 			}
-			return c.print(cmd, raw, []string{"NAME", "TYPE", "HEALTHY", "CIRCUIT", "PENDING", "SENT", "FAILED", "LAST ERROR"}, rows(res.Channels, func(a map[string]any) []string {
-				return []string{str(a["name"]), str(a["type"]), str(a["healthy"]), str(a["circuit"]), str(a["pending"]), str(a["sent"]), str(a["failed"]), str(a["last_error"])}
+			return c.print(cmd, raw, []string{"NAME", "TYPE", "HEALTHY", "CIRCUIT", "QUEUED", "PENDING", "SENT", "FAILED", "LAST ERROR"}, rows(res.Channels, func(a map[string]any) []string {
+				return []string{str(a["name"]), str(a["type"]), str(a["healthy"]), str(a["circuit"]), str(a["queued"]), str(a["pending"]), str(a["sent"]), str(a["failed"]), str(a["last_error"])}
 			}))
 		},
 	}
