@@ -158,8 +158,15 @@ func (d *Dispatcher) Owner() string { return d.owner }
 func (d *Dispatcher) Enqueue(recs []*store.Notification) {
 	now := d.now()
 	byWorker := map[*worker][]*store.Notification{}
+	var unknown []*store.Notification
 	for _, r := range recs {
 		w := d.workers[r.Channel]
+		if w == nil && r.LockedBy == d.owner {
+			// Its lease ends at the next sweep, which fails it (or fails
+			// it over) at once instead of when the lease runs out.
+			unknown = append(unknown, r)
+			continue
+		}
 		if w == nil || r.LockedBy != d.owner || r.NextAttemptAt.After(now) {
 			d.kickSweep(r.NextAttemptAt)
 			continue
@@ -169,6 +176,7 @@ func (d *Dispatcher) Enqueue(recs []*store.Notification) {
 	for w, rs := range byWorker {
 		w.push(true, rs...)
 	}
+	d.refuse(unknown)
 }
 
 // kickSweep makes the sweeper run at t (or sooner).

@@ -342,3 +342,14 @@ func TestDispatcher_WaitingBehindTakesNoRoom(t *testing.T) {
 	got := rec.wait(t, 8) // 2 fill + 3 acknowledgements + 3 resolutions
 	require.Len(t, got, 8)
 }
+
+// A fresh record of a channel no longer configured fails over at the next
+// sweep, not when its lease (LeaseFor, an hour here) runs out.
+func TestDispatcher_FreshRecordOfUnknownChannelFailsOver(t *testing.T) {
+	t.Parallel()
+	backup := newRecorder(nil)
+	b := setupWith(t, notify.DispatcherOptions{BreakerFailures: 1000, LeaseFor: time.Hour},
+		notify.ChannelConfig{Name: "b", Channel: backup})
+	b.enqueue(t, "lost", 1, alert.High, notify.EventActive, []string{"b"}, "nowhere")
+	require.Equal(t, "lost", backup.wait(t, 1)[0].Alert().ID)
+}
