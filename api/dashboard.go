@@ -45,7 +45,7 @@ th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #ddd;vertical-alig
 <table><tr><th>Name</th><th>Type</th><th>Health</th><th>Circuit</th><th>Queued</th><th>In memory</th><th>Sent</th><th>Failed</th><th>Last error</th></tr>
 {{range .Channels}}<tr><td>{{.Name}}</td><td>{{.Type}}</td><td>{{if .Healthy}}<span class="ok">healthy</span>{{else}}<span class="bad">failing</span>{{end}}{{if .Disabled}} (disabled){{end}}</td>
 <td>{{.Circuit}}</td><td>{{.Queued}}</td><td>{{.Pending}}</td><td>{{.Sent}}</td><td>{{.Failed}}</td><td>{{.LastError}}</td></tr>
-{{else}}<tr><td colspan="8">No channels.</td></tr>{{end}}</table>
+{{else}}<tr><td colspan="9">No channels.</td></tr>{{end}}</table>
 <h2 id="silences">Silences</h2>
 <table><tr><th>Matchers</th><th>Until</th><th>By</th><th>Comment</th></tr>
 {{range .Silences}}<tr><td>{{range .Matchers}}{{.}} {{end}}</td><td>{{ts .EndsAt}}</td><td>{{.CreatedBy}}</td><td>{{.Comment}}</td></tr>

@@ -77,7 +77,9 @@ func (w *worker) hold(ctx context.Context, r, earlier *store.Notification) {
 	w.mu.Lock()
 	looks := w.heldBehind[r.ID]
 	w.heldBehind[r.ID] = looks + 1
-	w.waitingBehind++
+	// The earlier one comes in past the fill once due (room.go): a
+	// channel full of records waiting for it would otherwise stall.
+	w.awaited[earlier.ID]++
 	w.mu.Unlock()
 	wait := min(orderPoll<<min(looks, 8), orderPollMax)
 	if earlier.NextAttemptAt.After(now) {
@@ -101,7 +103,9 @@ func (w *worker) hold(ctx context.Context, r, earlier *store.Notification) {
 			return // Run released its lease.
 		}
 		w.mu.Lock()
-		w.waitingBehind--
+		if w.awaited[earlier.ID]--; w.awaited[earlier.ID] <= 0 {
+			delete(w.awaited, earlier.ID)
+		}
 		w.mu.Unlock()
 		w.requeue([]*store.Notification{r})
 		w.signal()

@@ -312,12 +312,12 @@ func TestDispatcher_CircuitHalfOpenWhileFull(t *testing.T) {
 	healthWithin(t, b.disp)
 }
 
-// Records waiting behind an earlier notification of their alert (order.go)
-// take no room, so that earlier one comes in even when it is no more urgent
-// than the least urgent held: an acknowledgement and the resolution after
-// it share a priority. Otherwise nothing would leave memory and the channel
-// would deliver nothing more.
-func TestDispatcher_WaitingBehindTakesNoRoom(t *testing.T) {
+// The earlier notification that held records wait for (order.go) comes in
+// past the fill, even when it is no more urgent than the least urgent held:
+// an acknowledgement and the resolution after it share a priority.
+// Otherwise nothing would leave memory and the channel would deliver
+// nothing more.
+func TestDispatcher_AwaitedRecordComesInPastTheFill(t *testing.T) {
 	t.Parallel()
 	g := newGate()
 	defer g.release()

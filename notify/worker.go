@@ -55,17 +55,18 @@ type worker struct {
 	// release.
 	sentUnwritten map[int64]bool
 	heldBehind    map[int64]int
-	// waitingBehind counts the held records waiting out a hold now.
-	waitingBehind int
-	wake          chan struct{}
-	health        ChannelHealth
-	healthy       bool
+	// awaited counts, per earlier notification, the held records waiting
+	// for it (order.go).
+	awaited map[int64]int
+	wake    chan struct{}
+	health  ChannelHealth
+	healthy bool
 }
 
 func newWorker(d *Dispatcher, c ChannelConfig, failures uint32, openFor time.Duration, maxHeld int) *worker {
 	w := &worker{
 		d: d, cfg: c, retry: c.Retry.WithDefaults(), maxHeld: maxHeld,
-		held: map[int64]int{}, heldPrio: map[int]int{}, reclaimed: map[int64]*store.Notification{}, threads: map[string]string{}, busy: map[string]int{},
+		held: map[int64]int{}, heldPrio: map[int]int{}, awaited: map[int64]int{}, reclaimed: map[int64]*store.Notification{}, threads: map[string]string{}, busy: map[string]int{},
 		sentUnwritten: map[int64]bool{}, heldBehind: map[int64]int{}, wake: make(chan struct{}, 1), healthy: true,
 	}
 	w.timedOut = fmt.Errorf("attempt timed out after %s", w.retry.Timeout)

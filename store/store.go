@@ -228,6 +228,9 @@ type NotificationClaimParams struct {
 	// FailoverOnly takes only records with a failover chain: those a
 	// channel whose circuit is open hands on at once.
 	FailoverOnly bool
+	// IDs, when set, takes only these records (if due and unleased): the
+	// earlier notifications that held records wait for.
+	IDs []int64
 	Limit        int
 	Now          time.Time
 	LeaseUntil   time.Time

@@ -41,6 +41,10 @@ func (s *Store) NotificationClaim(ctx context.Context, p *store.NotificationClai
 	if except == nil {
 		except = []string{} // ANY of an empty array is false; of NULL, unknown
 	}
+	ids := p.IDs
+	if ids == nil {
+		ids = []int64{}
+	}
 	var out []*store.Notification
 	err := func() error {
 		rows, err := s.pool.Query(ctx, `UPDATE notifications
@@ -50,10 +54,11 @@ func (s *Store) NotificationClaim(ctx context.Context, p *store.NotificationClai
 				AND next_attempt_at <= $3 AND locked_until <= $3 AND priority >= $6
 				AND (NOT $7 OR failover <> '[]'::jsonb)
 				AND NOT (channel = ANY($8))
+				AND (cardinality($9::bigint[]) = 0 OR id = ANY($9))
 				ORDER BY priority DESC, id LIMIT $5
 				FOR UPDATE SKIP LOCKED)
 			RETURNING `+notificationColumns,
-			nanos(p.LeaseUntil), p.Owner, now, p.Channel, p.Limit, p.MinPriority, p.FailoverOnly, except)
+			nanos(p.LeaseUntil), p.Owner, now, p.Channel, p.Limit, p.MinPriority, p.FailoverOnly, except, ids)
 		if err != nil {
 			return err
 		}

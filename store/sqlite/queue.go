@@ -51,18 +51,33 @@ func (s *Store) NotificationClaim(ctx context.Context, p *store.NotificationClai
 	now := nanos(p.Now)
 	args := []any{nanos(p.LeaseUntil), p.Owner, now, p.Channel, p.Limit, p.MinPriority, p.FailoverOnly}
 	due := claimAll
-	if len(p.ExceptChannels) > 0 {
+	if len(p.ExceptChannels) > 0 || len(p.IDs) > 0 {
 		// Numbered parameters after the seven above.
 		var b strings.Builder
-		b.WriteString(" AND channel NOT IN (")
-		for i, c := range p.ExceptChannels {
-			if i > 0 {
-				b.WriteString(", ")
+		in := func(col, not string, vals []any) {
+			if len(vals) == 0 {
+				return
 			}
-			fmt.Fprintf(&b, "?%d", len(args)+1)
-			args = append(args, c)
+			fmt.Fprintf(&b, " AND %s %sIN (", col, not)
+			for i, v := range vals {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "?%d", len(args)+1)
+				args = append(args, v)
+			}
+			b.WriteString(")")
 		}
-		b.WriteString(")")
+		except := make([]any, len(p.ExceptChannels))
+		for i, c := range p.ExceptChannels {
+			except[i] = c
+		}
+		in("channel", "NOT ", except)
+		ids := make([]any, len(p.IDs))
+		for i, id := range p.IDs {
+			ids[i] = id
+		}
+		in("id", "", ids)
 		due = claimDue(b.String())
 	}
 	var out []*store.Notification

@@ -84,6 +84,10 @@ func testClaimFilters(t *testing.T, s store.Store) {
 		"records of the channels left out are not taken")
 	require.Equal(t, []int64{in[5].ID},
 		claimWith(store.NotificationClaimParams{ExceptChannels: []string{"ops", "pager"}, MinPriority: 20}))
+	require.Equal(t, []int64{in[3].ID, in[0].ID},
+		claimWith(store.NotificationClaimParams{IDs: []int64{in[0].ID, in[3].ID, 1 << 40}}), "only the records named")
+	require.Equal(t, []int64{in[0].ID},
+		claimWith(store.NotificationClaimParams{IDs: []int64{in[0].ID, in[3].ID}, Channel: "ops"}))
 	require.Equal(t, []int64{in[1].ID, in[3].ID, in[5].ID, in[0].ID, in[2].ID, in[4].ID},
 		claimWith(store.NotificationClaimParams{}), "no filter takes every due record")
 }
