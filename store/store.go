@@ -230,11 +230,11 @@ type NotificationClaimParams struct {
 	FailoverOnly bool
 	// IDs, when set, takes only these records (if due and unleased): the
 	// earlier notifications that held records wait for.
-	IDs []int64
-	Limit        int
-	Now          time.Time
-	LeaseUntil   time.Time
-	Owner        string
+	IDs        []int64
+	Limit      int
+	Now        time.Time
+	LeaseUntil time.Time
+	Owner      string
 }
 
 // NotificationExtendLeaseParams renews leases.
