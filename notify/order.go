@@ -80,6 +80,7 @@ func (w *worker) hold(ctx context.Context, r, earlier *store.Notification) {
 	// The earlier one comes in past the fill once due (room.go): a
 	// channel full of records waiting for it would otherwise stall.
 	w.awaited[earlier.ID]++
+	w.waiting++
 	w.mu.Unlock()
 	wait := min(orderPoll<<min(looks, 8), orderPollMax)
 	if earlier.NextAttemptAt.After(now) {
@@ -106,6 +107,7 @@ func (w *worker) hold(ctx context.Context, r, earlier *store.Notification) {
 		if w.awaited[earlier.ID]--; w.awaited[earlier.ID] <= 0 {
 			delete(w.awaited, earlier.ID)
 		}
+		w.waiting--
 		w.mu.Unlock()
 		w.requeue([]*store.Notification{r})
 		w.signal()

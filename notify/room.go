@@ -31,9 +31,11 @@ import (
 // Records waiting behind an earlier notification of their alert (order.go)
 // keep their room, and the earlier one comes in past the fill once due,
 // whatever its priority: a channel full of records waiting for it would
-// otherwise stall. A channel can so fill with records waiting for retries
-// due later; the rest of its backlog then waits in the store until those
-// come due (at most the retry's max_backoff).
+// otherwise stall. A channel can so fill with waiting records; the rest of
+// its backlog then waits in the store until what they wait for comes due (a
+// retry's backoff, a Retry-After, a group's next send, another replica's
+// lease), except records more urgent than the least urgent held, which
+// still come in: waiting records do not count towards their limit.
 
 // DefaultMaxHeld is the default of DispatcherOptions.MaxHeld.
 const DefaultMaxHeld = 10000
@@ -107,11 +109,13 @@ func (w *worker) claims(batch int) (cs []claim, roomy bool) {
 	}
 	if n < w.maxHeld {
 		cs = append(cs, claim{store.NotificationClaimParams{Channel: w.cfg.Name, Limit: w.maxHeld - n}, true})
-	} else if low, ok := w.lowestHeldLocked(); ok && n < 2*w.maxHeld {
+	} else if low, ok := w.lowestHeldLocked(); ok && n-w.waiting < 2*w.maxHeld {
 		// More urgent than something held: it goes ahead of it anyway.
-		// Up to twice the fill.
+		// Up to twice the fill, not counting records waiting behind an
+		// earlier one: however many wait, and however long (a group's
+		// next send, a Retry-After), a critical page still comes in.
 		cs = append(cs, claim{store.NotificationClaimParams{Channel: w.cfg.Name, MinPriority: low + 1,
-			Limit: 2*w.maxHeld - n}, true})
+			Limit: 2*w.maxHeld - (n - w.waiting)}, true})
 	}
 	if len(w.awaited) > 0 {
 		// Earlier notifications that held records wait for: whatever

@@ -192,3 +192,41 @@ func TestDispatcher_RefusedLeaseEndsAtShutdown(t *testing.T) {
 	}
 	require.Empty(t, leased, "records still leased to a dispatcher that has stopped")
 }
+
+// Alerts of a grouped route flap: each firing waits for the group's next
+// send (group_interval, 5 minutes by default), and each resolution, fresh,
+// waits behind its firing in memory. They count toward the fill, past twice
+// of it here; a critical record from the store (a retry falling due,
+// another replica's released record) still comes in and goes out at once,
+// not after the group's send.
+func TestDispatcher_UrgentPassesWaitingRecords(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder(nil)
+	b := setupWith(t, notify.DispatcherOptions{BreakerFailures: 1000, MaxHeld: 2},
+		notify.ChannelConfig{Name: "ops", Channel: rec, Concurrency: 1, Retry: fastRetry()})
+	var changes []store.Change
+	for i := range 5 {
+		c := change(t, fmt.Sprintf("g%d", i), 1, alert.Info, notify.EventActive, nil, false, "ops")
+		for _, ni := range c.Notifications {
+			ni.GroupKey = "route0:db"
+			ni.NextAttemptAt = time.Now().Add(5 * time.Minute) // the group's next send
+		}
+		changes = append(changes, c)
+	}
+	_, err := b.st.Apply(context.Background(), &store.ApplyParams{Changes: changes})
+	require.NoError(t, err)
+	for i := range 5 {
+		b.enqueue(t, fmt.Sprintf("g%d", i), 2, alert.Info, notify.EventResolved, nil, "ops")
+	}
+	require.Eventually(t, func() bool {
+		return len(heldEntries(t, b.st, "g4")) == 1 && pending(b, "ops") == 5
+	}, 10*time.Second, 10*time.Millisecond, "the resolutions wait behind their firings")
+
+	b.enqueueUnleased(t, "page", 1, alert.Critical, notify.EventActive, nil, "ops")
+	select {
+	case n := <-rec.sent:
+		require.Equal(t, "page", n.Alert().ID)
+	case <-time.After(15 * time.Second):
+		t.Fatalf("the critical record waited in the store behind %d held records waiting for a group send 5 minutes out", pending(b, "ops"))
+	}
+}

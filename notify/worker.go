@@ -56,8 +56,9 @@ type worker struct {
 	sentUnwritten map[int64]bool
 	heldBehind    map[int64]int
 	// awaited counts, per earlier notification, the held records waiting
-	// for it (order.go).
+	// for it (order.go); waiting counts those records.
 	awaited map[int64]int
+	waiting int
 	wake    chan struct{}
 	health  ChannelHealth
 	healthy bool
