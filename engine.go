@@ -214,7 +214,7 @@ func New(opts ...Option) (*Engine, error) {
 	}
 	e.manager, err = lifecycle.New(ctx, lifecycle.Options{
 		Store: e.st, Routes: routes, Now: e.now, Logger: e.log, Owner: owner, LeaseFor: leaseFor,
-		OnEnqueue: e.disp.Enqueue, Render: e.render, ResolveTimeout: s.resolveTimeout(),
+		OnEnqueue: e.disp.Enqueue, Render: e.render, Excluded: excludedChannel, ResolveTimeout: s.resolveTimeout(),
 		HistoryRetention: s.history().Retention, HistoryKeep: s.history().MaxResolved,
 		// A replica changes alerts only once it leads (replica.go).
 		Follower: e.lead != nil,

@@ -303,3 +303,42 @@ func TestEngine_RestartResolvesRestoredAlerts(t *testing.T) {
 	require.NoError(t, eng.Evaluate(t.Context()))
 	require.Empty(t, eng.Alerts())
 }
+
+// With a single channel, the alert about it failing notifies nobody: it is
+// listed, but never sent to the channel it is about, however the routes,
+// failover chains and escalation steps name that channel.
+func TestEngine_SelfAlertNeverGoesToItsChannel(t *testing.T) {
+	t.Parallel()
+	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusGone)
+	}))
+	t.Cleanup(gone.Close)
+	eng := startEngine(t, `
+channels:
+  hook:
+    type: webhook
+    url: `+gone.URL+`/hook
+routes:
+  - notify: [hook]
+    failover: [hook]
+    escalate: [{after: 1ms, notify: [hook]}]
+`)
+	_, err := eng.Manager().Push(t.Context(), []lifecycle.Pushed{{Labels: alert.Labels{"alertname": "x"}, Severity: alert.High}})
+	require.NoError(t, err)
+	selfAlert := func() *alert.Alert {
+		for _, a := range eng.Alerts() {
+			if a.Labels["alertname"] == klaxon.SelfAlertName {
+				return a
+			}
+		}
+		return nil
+	}
+	require.Eventually(t, func() bool { return selfAlert() != nil }, 30*time.Second, 10*time.Millisecond,
+		"the self-alert is raised")
+	require.Empty(t, selfAlert().Channels, "it notifies nobody")
+	time.Sleep(5 * time.Millisecond)
+	require.NoError(t, eng.Manager().Tick(t.Context())) // past the escalation step's after
+	a := selfAlert()
+	require.Empty(t, a.Channels, "the escalation step does not add the channel either")
+	require.NotEqual(t, alert.StateResolved, a.State)
+}

@@ -17,6 +17,15 @@ import (
 // spent). It is routed to every other channel, never to the failing one.
 const SelfAlertName = "klaxon_channel_failing"
 
+// excludedChannel keeps a self-alert off the channel it is about, even when
+// no other channel is configured (it then notifies nobody, and is listed in
+// the API and the dashboard) or a route, failover chain or escalation step
+// names that channel.
+func excludedChannel(a *alert.Alert, channel string) bool {
+	return a.Source == "api" && a.Labels["alertname"] == SelfAlertName && a.Labels["source"] == "klaxon" &&
+		a.Labels["channel"] == channel
+}
+
 // selfAlertRefresh is how often the leader raises self-alerts again from
 // every channel's health: an open one's end time moves on (it ends by
 // itself only if klaxon stops looking), and a raise or resolution that a

@@ -57,6 +57,10 @@ type Options struct {
 	// Render, when set, fills an alert's summary and description (from rule
 	// templates) before each transition is written.
 	Render func(a *alert.Alert)
+	// Excluded, when set, names channels an alert never notifies, whatever
+	// its routes, failover chains and escalation steps say: the engine's
+	// alert about a failing channel leaves that channel out.
+	Excluded func(a *alert.Alert, channel string) bool
 	// ResolveTimeout resolves a pushed alert without an end time this long
 	// after it was last posted; default 5m.
 	ResolveTimeout time.Duration
@@ -85,6 +89,7 @@ type Manager struct {
 	leaseFor       time.Duration
 	enqueue        func([]*store.Notification)
 	render         func(*alert.Alert)
+	excluded       func(*alert.Alert, string) bool
 	resolveTimeout time.Duration
 	retention      time.Duration
 	keep           int
@@ -146,6 +151,7 @@ func New(ctx context.Context, o Options) (*Manager, error) {
 		leaseFor:       o.LeaseFor,
 		enqueue:        o.OnEnqueue,
 		render:         o.Render,
+		excluded:       o.Excluded,
 		resolveTimeout: o.ResolveTimeout,
 		retention:      o.HistoryRetention,
 		keep:           o.HistoryKeep,

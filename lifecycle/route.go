@@ -113,6 +113,15 @@ type target struct {
 func (m *Manager) route(a *alert.Alert, explicit []string) routing {
 	var plan routing
 	add := func(t target) {
+		if m.excludes(a, t.channel) {
+			return
+		}
+		for _, f := range t.failover {
+			if m.excludes(a, f) {
+				t.failover = m.allowed(a, t.failover)
+				break
+			}
+		}
 		// A handful of targets: a scan beats a map allocated per call.
 		for _, have := range plan.targets {
 			if have.channel == t.channel {
@@ -148,6 +157,25 @@ func (m *Manager) route(a *alert.Alert, explicit []string) routing {
 	}
 	slices.SortStableFunc(plan.escalate, func(x, y Escalation) int { return int(x.After - y.After) })
 	return plan
+}
+
+// excludes reports whether a must never notify channel (Options.Excluded).
+func (m *Manager) excludes(a *alert.Alert, channel string) bool {
+	return m.excluded != nil && m.excluded(a, channel)
+}
+
+// allowed returns the channels of list a may notify.
+func (m *Manager) allowed(a *alert.Alert, list []string) []string {
+	if m.excluded == nil {
+		return list
+	}
+	out := make([]string, 0, len(list))
+	for _, ch := range list {
+		if !m.excluded(a, ch) {
+			out = append(out, ch)
+		}
+	}
+	return out
 }
 
 func without(list []string, s string) []string {

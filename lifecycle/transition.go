@@ -48,8 +48,8 @@ func (m *Manager) transition(b *batch, e *entry, next *alert.Alert, c change, no
 	var chans []string
 	switch {
 	case c.kind == alert.KindEscalate:
-		ev, chans = notify.EventEscalated, c.notify
-		next.Channels = union(next.Channels, c.notify)
+		ev, chans = notify.EventEscalated, m.allowed(next, c.notify)
+		next.Channels = union(next.Channels, chans)
 	case c.kind == alert.KindRenotify:
 		ev, chans = notify.EventRenotify, next.Channels
 		next.LastNotifiedAt = &now
