@@ -166,7 +166,7 @@ func (m *Manager) excludes(a *alert.Alert, channel string) bool {
 
 // allowed returns the channels of list a may notify.
 func (m *Manager) allowed(a *alert.Alert, list []string) []string {
-	if m.excluded == nil {
+	if m.excluded == nil || !slices.ContainsFunc(list, func(ch string) bool { return m.excluded(a, ch) }) {
 		return list
 	}
 	out := make([]string, 0, len(list))

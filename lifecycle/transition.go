@@ -44,6 +44,9 @@ func (m *Manager) transition(b *batch, e *entry, next *alert.Alert, c change, no
 	}
 
 	plan := m.route(next, e.explicit)
+	// Channels an older release (or an earlier configuration) recorded
+	// may name a channel the alert must never notify.
+	next.Channels = m.allowed(next, next.Channels)
 	var ev notify.Event
 	var chans []string
 	switch {
