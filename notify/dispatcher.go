@@ -339,7 +339,6 @@ func (d *Dispatcher) sweep(ctx context.Context) time.Time {
 		for i, c := range plan {
 			now := d.now()
 			p := c.p
-			p.Limit = min(p.Limit, batch)
 			p.Now, p.LeaseUntil, p.Owner = now, now.Add(d.leaseFor), d.owner
 			recs, err := d.st.NotificationClaim(ctx, &p)
 			if err != nil {
@@ -412,6 +411,11 @@ func (d *Dispatcher) setLeases(ctx context.Context, until time.Time) error {
 	for _, w := range d.workers {
 		ids = append(ids, w.heldIDs()...)
 	}
+	return d.leaseIDs(ctx, ids, until)
+}
+
+// leaseIDs moves the leases of ids, still this dispatcher's, to until.
+func (d *Dispatcher) leaseIDs(ctx context.Context, ids []int64, until time.Time) error {
 	// Chunks keep each statement under the database's parameter limit; a
 	// failed chunk does not stop the others.
 	var errs []error

@@ -2,8 +2,7 @@ package notify
 
 import (
 	"context"
-	"maps"
-	"slices"
+	"time"
 
 	"github.com/sony/gobreaker/v2"
 
@@ -54,11 +53,13 @@ func (w *worker) admitLocked(r *store.Notification, open bool) bool {
 }
 
 // lowestHeldLocked returns the least priority held. w.mu is held.
-func (w *worker) lowestHeldLocked() (int, bool) {
-	if len(w.heldPrio) == 0 {
-		return 0, false
+func (w *worker) lowestHeldLocked() (low int, ok bool) {
+	for p := range w.heldPrio {
+		if !ok || p < low {
+			low, ok = p, true
+		}
 	}
-	return slices.Min(slices.Collect(maps.Keys(w.heldPrio))), true
+	return low, ok
 }
 
 // holdLocked adds r to the held set. w.mu is held.
@@ -108,14 +109,14 @@ func (w *worker) claims(batch int) (cs []claim, roomy bool) {
 		return nil, true
 	}
 	if n < w.maxHeld {
-		cs = append(cs, claim{store.NotificationClaimParams{Channel: w.cfg.Name, Limit: w.maxHeld - n}, true})
+		cs = append(cs, claim{store.NotificationClaimParams{Channel: w.cfg.Name, Limit: min(batch, w.maxHeld-n)}, true})
 	} else if low, ok := w.lowestHeldLocked(); ok && n-w.waiting < 2*w.maxHeld {
 		// More urgent than something held: it goes ahead of it anyway.
 		// Up to twice the fill, not counting records waiting behind an
 		// earlier one: however many wait, and however long (a group's
 		// next send, a Retry-After), a critical page still comes in.
 		cs = append(cs, claim{store.NotificationClaimParams{Channel: w.cfg.Name, MinPriority: low + 1,
-			Limit: 2*w.maxHeld - (n - w.waiting)}, true})
+			Limit: min(batch, 2*w.maxHeld-(n-w.waiting))}, true})
 	}
 	if len(w.awaited) > 0 {
 		// Earlier notifications that held records wait for: whatever
@@ -168,22 +169,14 @@ func (d *Dispatcher) releaseRefused(ctx context.Context) {
 	ids := d.refused
 	d.refused = nil
 	d.mu.Unlock()
-	for len(ids) > 0 {
-		n := min(len(ids), 1000)
-		err := d.st.NotificationExtendLease(ctx, &store.NotificationExtendLeaseParams{IDs: ids[:n], Owner: d.owner})
-		if err != nil && ctx.Err() != nil {
-			// Shutting down: releaseHeld tries again with its own
-			// context.
-			d.mu.Lock()
-			d.refused = append(d.refused, ids...)
-			d.mu.Unlock()
-			return
-		}
-		if err != nil {
-			// Their leases end on their own.
-			d.log.Warn("hand records a full channel left back to the store; their leases end on their own",
-				"count", n, "err", err)
-		}
-		ids = ids[n:]
+	err := d.leaseIDs(ctx, ids, time.Time{})
+	switch {
+	case err != nil && ctx.Err() != nil:
+		// Shutting down: releaseHeld tries again with its own context.
+		d.mu.Lock()
+		d.refused = append(d.refused, ids...)
+		d.mu.Unlock()
+	case err != nil:
+		d.log.Warn("hand records a full channel left back to the store; their leases end on their own", "err", err)
 	}
 }
