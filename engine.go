@@ -74,6 +74,8 @@ type Engine struct {
 	listener net.Listener
 	ready    chan struct{}
 	selfq    chan notify.ChannelHealth
+	// health decides the self-alerts about channels (channelhealth.go).
+	health *channelHealth
 }
 
 // New builds an engine: it opens the store, loads open alerts and
@@ -211,6 +213,11 @@ func New(opts ...Option) (*Engine, error) {
 	if err != nil {
 		e.closeStore()
 		return nil, err
+	}
+	board, _ := e.st.(store.HealthBoard)
+	e.health = &channelHealth{
+		board: board, every: boardEvery, report: boardReport, stale: boardStale,
+		view: e.disp.Health, raised: map[string]string{},
 	}
 	e.manager, err = lifecycle.New(ctx, lifecycle.Options{
 		Store: e.st, Routes: routes, Now: e.now, Logger: e.log, Owner: owner, LeaseFor: leaseFor,

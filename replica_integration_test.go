@@ -64,11 +64,21 @@ type replica struct {
 // startReplica runs one engine of a replica set on schema.
 func startReplica(t *testing.T, dbURL, schema string, cfg *config.Config) *replica {
 	t.Helper()
+	return startReplicaWith(t, dbURL, schema, cfg, nil)
+}
+
+// startReplicaWith is startReplica with before called on the engine before
+// it runs.
+func startReplicaWith(t *testing.T, dbURL, schema string, cfg *config.Config, before func(*klaxon.Engine)) *replica {
+	t.Helper()
 	st, err := postgres.Open(t.Context(), dbURL, &postgres.Options{Schema: schema})
 	require.NoError(t, err)
 	eng, err := klaxon.New(klaxon.WithConfig(cfg), klaxon.WithStore(st), klaxon.WithDataDir(t.TempDir()),
 		klaxon.WithListen("127.0.0.1:0"), klaxon.WithAPIToken(replicaToken))
 	require.NoError(t, err)
+	if before != nil {
+		before(eng)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = eng.Run(ctx); close(done) }()

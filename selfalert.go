@@ -9,7 +9,6 @@ import (
 
 	"github.com/klaxonhq/klaxon/alert"
 	"github.com/klaxonhq/klaxon/lifecycle"
-	"github.com/klaxonhq/klaxon/notify"
 )
 
 // SelfAlertName is the alertname of the alert klaxon raises about itself
@@ -35,6 +34,8 @@ const selfAlertRefresh = 10 * time.Minute
 func (e *Engine) selfAlertLoop(ctx context.Context) {
 	refresh := time.NewTicker(selfAlertRefresh)
 	defer refresh.Stop()
+	tick := time.NewTicker(e.health.every)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -43,19 +44,28 @@ func (e *Engine) selfAlertLoop(ctx context.Context) {
 			if e.leading.Load() {
 				e.refreshSelfAlerts(ctx)
 			}
+		case <-tick.C:
+			// The heartbeat keeps this replica's reports fresh; the leader
+			// reads the others' and makes up for a raise or resolution a
+			// full queue dropped.
+			if e.reportDue() {
+				e.reportHealth(ctx)
+			}
+			if e.leading.Load() {
+				e.readBoard(ctx)
+				e.reconcileSelfAlerts(ctx, false)
+			}
 		case h := <-e.selfq:
+			e.reportHealth(ctx)
 			if !e.leading.Load() {
-				// A follower only logs: the leader raises self-alerts from
-				// its own channel health, and a new leader reconciles
-				// them with its view when it takes over (replica.go).
+				// A follower reports (above); the leader raises the
+				// self-alert from every replica's reports.
 				if !h.Healthy {
 					e.log.Warn("channel is failing on this follower", "channel", h.Name, "circuit", h.Circuit, "last_error", h.LastError)
 				}
 				continue
 			}
-			if err := e.selfAlert(ctx, h); err != nil && ctx.Err() == nil {
-				e.log.Error("raise self-alert", "channel", h.Name, "err", err)
-			}
+			e.reconcileSelfAlerts(ctx, false)
 		case f := <-e.tmpl.q:
 			if !e.leading.Load() {
 				continue // templates render in the leader's lifecycle only
@@ -67,45 +77,12 @@ func (e *Engine) selfAlertLoop(ctx context.Context) {
 	}
 }
 
-// refreshSelfAlerts raises or resolves every channel's self-alert from its
-// health now.
+// refreshSelfAlerts raises or resolves every channel's self-alert from
+// every replica's view now: at a takeover, and every selfAlertRefresh so an
+// open one's end time moves on.
 func (e *Engine) refreshSelfAlerts(ctx context.Context) {
-	for _, h := range e.disp.Health() {
-		if err := e.selfAlert(ctx, h); err != nil && ctx.Err() == nil {
-			e.log.Error("raise self-alert", "channel", h.Name, "err", err)
-		}
-	}
-}
-
-func (e *Engine) selfAlert(ctx context.Context, h notify.ChannelHealth) error {
-	labels := alert.Labels{"alertname": SelfAlertName, "channel": h.Name, "source": "klaxon"}
-	if h.Healthy {
-		_, err := e.manager.Push(ctx, []lifecycle.Pushed{{Labels: labels, Resolved: true}})
-		return err
-	}
-	var others []string
-	for name := range e.channels {
-		if name != h.Name {
-			others = append(others, name)
-		}
-	}
-	if len(others) == 0 {
-		e.log.Error("channel is failing and there is no other channel to tell", "channel", h.Name, "last_error", h.LastError)
-	}
-	e.log.Warn("channel is failing", "channel", h.Name, "circuit", h.Circuit, "last_error", h.LastError)
-	_, err := e.manager.Push(ctx, []lifecycle.Pushed{{
-		Labels:      labels,
-		Severity:    alert.High,
-		Summary:     "Notification channel " + h.Name + " is failing",
-		Description: "klaxon cannot deliver through channel " + h.Name + " (circuit " + h.Circuit + "): " + h.LastError,
-		Annotations: map[string]string{"channel_type": h.Type},
-		// It stays open while the channel is unhealthy (raised again every
-		// selfAlertRefresh); markOK resolves it. The end time only ends
-		// it should klaxon stop looking.
-		EndsAt:   e.now().Add(24 * time.Hour),
-		Channels: others,
-	}})
-	return err
+	e.readBoard(ctx)
+	e.reconcileSelfAlerts(ctx, true)
 }
 
 // TemplateFailedName is the alertname of the alert klaxon raises about

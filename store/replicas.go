@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // ErrNotLeader is returned by a write that only the leading replica may make
@@ -52,4 +53,34 @@ type Waker interface {
 	// Listen returns a channel that receives a value (wake-ups coalesce)
 	// whenever a replica queues records; it is closed when ctx ends.
 	Listen(ctx context.Context) <-chan struct{}
+}
+
+// ChannelReport is one replica's view of one channel's health.
+type ChannelReport struct {
+	Replica string
+	Channel string
+	// Type is the channel's type ("webhook", "slack", ...).
+	Type    string
+	Healthy bool
+	// Circuit is "closed", "half-open" or "open".
+	Circuit string
+	// LastError is the channel's last error, as GET /api/v1/channels shows
+	// it (no secrets).
+	LastError string
+	// Age is how long ago the replica reported, by the database's clock; it
+	// is set by reads and ignored by writes.
+	Age time.Duration
+}
+
+// HealthBoard is implemented by stores several replicas share: every replica
+// reports its view of its channels, and the leader reads the others'
+// reports, so a channel that fails only on a follower (a network path of its
+// own) still raises the self-alert. Report times are the database's, so no
+// two replicas' clocks are ever compared.
+type HealthBoard interface {
+	// ReportChannels replaces every report of replica with reports.
+	ReportChannels(ctx context.Context, replica string, reports []ChannelReport) error
+	// ChannelReports returns every replica's reports younger than within,
+	// ordered by channel, then replica.
+	ChannelReports(ctx context.Context, within time.Duration) ([]ChannelReport, error)
 }

@@ -1,0 +1,140 @@
+package klaxon_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/notify"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// replicaSchema names a fresh schema for one replica-set test and drops it
+// afterwards; the test skips without a database.
+func replicaSchema(t *testing.T) (dbURL, schema string) {
+	t.Helper()
+	dbURL = os.Getenv("KLAXON_TEST_DATABASE_URL")
+	if dbURL == "" {
+		t.Skip("KLAXON_TEST_DATABASE_URL not set: skipping the replica set test (CI sets it)")
+	}
+	schema = fmt.Sprintf("klaxon_replicas_%d", rand.Uint64())
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(context.Background(), dbURL)
+		if err == nil {
+			_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+			_ = conn.Close(context.Background())
+		}
+	})
+	return dbURL, schema
+}
+
+// A channel that fails only on a follower (a network path of its own)
+// raises the self-alert on the leader, which names the follower and tells
+// the other channel; it resolves when the follower sees the channel work
+// again, and when the follower stops reporting.
+func TestReplicas_ChannelFailingOnAFollowerRaisesTheSelfAlert(t *testing.T) {
+	t.Parallel()
+	dbURL, schema := replicaSchema(t)
+	ops, pager := &replicaHook{}, &replicaHook{}
+	opsSrv, pagerSrv := httptest.NewServer(ops), httptest.NewServer(pager)
+	defer opsSrv.Close()
+	defer pagerSrv.Close()
+	yml := "channels:\n  ops:\n    type: webhook\n    url: " + opsSrv.URL + "/hook\n" +
+		"  pager:\n    type: webhook\n    url: " + pagerSrv.URL + "/hook\n" +
+		"routes:\n  - notify: [ops]\n"
+	cfg, err := config.Parse("replicas.yml", []byte(yml), klaxon.LoadOptions(func(string) string { return "" }))
+	require.NoError(t, err)
+
+	const every, report, stale = 50 * time.Millisecond, 200 * time.Millisecond, 2 * time.Second
+	fast := func(e *klaxon.Engine) { e.SetBoardTiming(every, report, stale) }
+	a := startReplicaWith(t, dbURL, schema, cfg, fast)
+	require.True(t, a.eng.Leading())
+	// On the follower, ops fails whenever opsDown is set.
+	var opsDown atomic.Bool
+	const refused = "POST http://10.0.0.9/hook: dial tcp 10.0.0.9:80: connect: connection refused"
+	b := startReplicaWith(t, dbURL, schema, cfg, func(e *klaxon.Engine) {
+		fast(e)
+		e.SetChannelView(func(own []notify.ChannelHealth) []notify.ChannelHealth {
+			for i := range own {
+				if own[i].Name == "ops" && opsDown.Load() {
+					own[i].Healthy, own[i].Circuit, own[i].LastError = false, "open", refused
+				}
+			}
+			return own
+		})
+	})
+	require.False(t, b.eng.Leading())
+
+	selfAlert := func() *alert.Alert {
+		for _, x := range a.eng.Alerts() {
+			if x.Labels["alertname"] == klaxon.SelfAlertName && x.Labels["channel"] == "ops" {
+				return x
+			}
+		}
+		return nil
+	}
+	types := func(h *replicaHook) []string {
+		var out []string
+		for _, g := range h.got() {
+			out = append(out, strings.Fields(g)[0])
+		}
+		return out
+	}
+	// Healthy everywhere: several rounds of reports and reads raise nothing.
+	time.Sleep(5 * every)
+	require.Nil(t, selfAlert())
+
+	opsDown.Store(true)
+	b.eng.ChannelHealthChanged(notify.ChannelHealth{Name: "ops", Type: "webhook", Circuit: "open", LastError: refused})
+	require.Eventually(t, func() bool { return selfAlert() != nil }, 10*time.Second, 10*time.Millisecond,
+		"the leader did not raise the self-alert about a channel failing on the follower")
+	got := selfAlert()
+	require.Equal(t, alert.High, got.Severity)
+	require.Equal(t, "klaxon cannot deliver through channel ops from replica "+b.eng.Owner()+" (circuit open): "+refused, got.Description)
+	require.Equal(t, b.eng.Owner(), got.Annotations["replicas"])
+	require.Equal(t, "webhook", got.Annotations["channel_type"])
+	require.Equal(t, []string{"pager"}, got.Channels, "the self-alert goes to the other channel only")
+	require.Eventually(t, func() bool { return len(pager.got()) == 1 }, 10*time.Second, 10*time.Millisecond)
+	require.Equal(t, []string{"alert.active"}, types(pager))
+	require.Empty(t, ops.got(), "the failing channel never hears about itself")
+
+	// While nothing changes, the leader pushes nothing more: no deduplicated
+	// posts pile up in the delivery log, and nobody is told twice.
+	countLog := func() int {
+		ds, err := a.eng.Store().DeliveryList(t.Context(), &store.DeliveryListParams{AlertID: got.ID})
+		require.NoError(t, err)
+		return len(ds)
+	}
+	before := countLog()
+	time.Sleep(10 * every)
+	require.Equal(t, before, countLog())
+	require.Len(t, pager.got(), 1)
+
+	// The follower sees ops work again: the leader resolves the alert.
+	opsDown.Store(false)
+	b.eng.ChannelHealthChanged(notify.ChannelHealth{Name: "ops", Type: "webhook", Circuit: "closed", Healthy: true})
+	require.Eventually(t, func() bool { return selfAlert() == nil }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(pager.got()) == 2 }, 10*time.Second, 10*time.Millisecond)
+	require.Equal(t, []string{"alert.active", "alert.resolved"}, types(pager))
+
+	// Failing again, then the follower stops: its last report goes stale
+	// and the leader resolves the alert (nothing delivers from there now).
+	opsDown.Store(true)
+	b.eng.ChannelHealthChanged(notify.ChannelHealth{Name: "ops", Type: "webhook", Circuit: "open", LastError: refused})
+	require.Eventually(t, func() bool { return selfAlert() != nil }, 10*time.Second, 10*time.Millisecond)
+	b.stop()
+	require.Eventually(t, func() bool { return selfAlert() == nil }, 10*time.Second, 20*time.Millisecond,
+		"a stopped follower's stale report kept the self-alert open")
+}
