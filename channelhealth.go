@@ -34,7 +34,7 @@ const (
 // the self-alert loop and, at a takeover, on the campaign's goroutine; mu
 // serialises them.
 type channelHealth struct {
-	board store.HealthBoard // nil when the store serves one process
+	board                store.HealthBoard // nil when the store serves one process
 	every, report, stale time.Duration
 
 	// view returns this replica's view (the dispatcher's health).
