@@ -34,3 +34,35 @@ channels:
 	require.Contains(t, err.Error(), "klaxon.yml:7:17: channels.ops.breaker.failures: must not be negative")
 	require.Contains(t, err.Error(), `klaxon.yml:8:7: channels.ops.breaker.open_fr: unknown key "open_fr" (did you mean open_for?)`)
 }
+
+func TestParse_ChannelMaxHeld(t *testing.T) {
+	t.Parallel()
+	cfg, err := Parse("klaxon.yml", []byte(`
+channels:
+  ops:
+    type: webhook
+    url: http://127.0.0.1:9099/hook
+    max_held: 500
+  pager:
+    type: webhook
+    url: http://127.0.0.1:9099/pager
+`), fakeOpts(nil))
+	require.NoError(t, err)
+	require.Equal(t, 500, cfg.Channels["ops"].MaxHeld)
+	require.Zero(t, cfg.Channels["pager"].MaxHeld, "0 takes the dispatcher's default")
+
+	_, err = Parse("klaxon.yml", []byte(`
+channels:
+  ops:
+    type: webhook
+    url: http://127.0.0.1:9099/hook
+    max_held: -3
+  pager:
+    type: webhook
+    url: http://127.0.0.1:9099/pager
+    max_held: lots
+`), fakeOpts(nil))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "klaxon.yml:6:15: channels.ops.max_held: must not be negative (0 takes the default, 10000)")
+	require.Contains(t, err.Error(), "klaxon.yml:10:15: channels.pager.max_held:")
+}

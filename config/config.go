@@ -96,7 +96,7 @@ type History struct {
 }
 
 // Channel is one configured destination. The keys common to every channel
-// type (type, retry, rate_limit, disabled) are decoded here; the rest are
+// type (type, retry, rate_limit, breaker, max_held, disabled) are decoded here; the rest are
 // decoded strictly into Config, whose type the channel type registry
 // (LoadOptions.ChannelTypes) decides.
 type Channel struct {
@@ -119,6 +119,10 @@ type Channel struct {
 	RateLimit *RateLimit `yaml:"-"`
 	// Breaker tunes the channel's circuit breaker (key breaker).
 	Breaker Breaker `yaml:"-"`
+	// MaxHeld bounds the channel's notifications held in memory, queued or
+	// in flight (key max_held); the rest of a backlog waits in the store.
+	// Default 0: notify.DefaultMaxHeld (10,000).
+	MaxHeld int `yaml:"-"`
 	// Disabled channels are configured but never sent to (key disabled);
 	// default false.
 	Disabled bool `yaml:"-"`

@@ -256,6 +256,9 @@ func (v *validator) channel(name string, ch *Channel) {
 	if ch.Breaker.OpenFor < 0 {
 		v.add(path+".breaker.open_for", "must not be negative")
 	}
+	if ch.MaxHeld < 0 {
+		v.add(path+".max_held", "must not be negative (0 takes the default, 10000)")
+	}
 	if rl := ch.RateLimit; rl != nil {
 		if !(rl.PerSecond > 0) || math.IsInf(rl.PerSecond, 0) { // NaN fails too
 			v.add(path+".rate_limit.per_second", "required, a finite number greater than 0")

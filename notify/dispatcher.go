@@ -39,6 +39,9 @@ type ChannelConfig struct {
 	// breaker defaults for this channel; zero keeps them.
 	BreakerFailures int
 	BreakerOpenFor  time.Duration
+	// MaxHeld overrides DispatcherOptions.MaxHeld for this channel; zero
+	// keeps it.
+	MaxHeld int
 }
 
 // DispatcherOptions configure a Dispatcher. Store is required.
@@ -144,7 +147,7 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 		}
 		failures := cmp.Or(uint32(max(c.BreakerFailures, 0)), o.BreakerFailures, 10)
 		d.workers[c.Name] = newWorker(d, c, failures, cmp.Or(c.BreakerOpenFor, o.BreakerTimeout, 10*time.Second),
-			cmp.Or(max(o.MaxHeld, 0), DefaultMaxHeld))
+			cmp.Or(max(c.MaxHeld, 0), max(o.MaxHeld, 0), DefaultMaxHeld))
 	}
 	return d, nil
 }

@@ -353,3 +353,29 @@ func TestDispatcher_FreshRecordOfUnknownChannelFailsOver(t *testing.T) {
 	b.enqueue(t, "lost", 1, alert.High, notify.EventActive, []string{"b"}, "nowhere")
 	require.Equal(t, "lost", backup.wait(t, 1)[0].Alert().ID)
 }
+
+// A channel's own max_held overrides the dispatcher's: each channel holds
+// at most its own fill, and the rest of its backlog waits in the store.
+func TestDispatcher_ChannelMaxHeldOverridesTheDefault(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	defer g.release()
+	small, big := gatedRecorder(g), gatedRecorder(g)
+	b := setupWith(t, notify.DispatcherOptions{BreakerFailures: 1000, MaxHeld: 20},
+		notify.ChannelConfig{Name: "small", Channel: small, Concurrency: 2, MaxHeld: 4},
+		notify.ChannelConfig{Name: "big", Channel: big, Concurrency: 2})
+	const n = 30
+	b.backlog(t, "s", n, alert.High, "small")
+	b.backlog(t, "b", n, alert.High, "big")
+	require.Eventually(t, func() bool { return pending(b, "small") == 4 && pending(b, "big") == 20 },
+		10*time.Second, 5*time.Millisecond)
+	deadline := time.Now().Add(300 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		require.LessOrEqual(t, pending(b, "small"), 4)
+		require.LessOrEqual(t, pending(b, "big"), 20)
+		time.Sleep(5 * time.Millisecond)
+	}
+	g.release()
+	require.Len(t, small.wait(t, n), n)
+	require.Len(t, big.wait(t, n), n)
+}
