@@ -54,7 +54,7 @@ func (s *Store) Apply(ctx context.Context, p *store.ApplyParams) ([]*store.Notif
 				queueTransition(b, c.Alert, t)
 			}
 			for _, ni := range c.Notifications {
-				n, err := queueNotification(b, ni)
+				n, err := s.queueNotification(b, ni)
 				if err != nil {
 					return err
 				}
@@ -96,7 +96,7 @@ func queueTransition(b *pgx.Batch, a *alert.Alert, t *alert.Transition) {
 
 // queueNotification queues the insert of a record and returns it as it will
 // be stored; its ID is set when the batch runs.
-func queueNotification(b *pgx.Batch, ni *store.NotificationInsert) (*store.Notification, error) {
+func (s *Store) queueNotification(b *pgx.Batch, ni *store.NotificationInsert) (*store.Notification, error) {
 	failover, err := jsonText(ni.Failover, "[]")
 	if err != nil {
 		return nil, fmt.Errorf("encode failover: %w", err)
@@ -127,8 +127,8 @@ func queueNotification(b *pgx.Batch, ni *store.NotificationInsert) (*store.Notif
 	}
 	b.Queue(notificationInsert+` RETURNING id`, ni.IdempotencyKey, ni.AlertID, string(ni.Fingerprint),
 		ni.Sequence, ni.Channel, ni.Event, ni.Priority, ni.Payload, ni.GroupKey, failover,
-		ni.Attempt, nanos(ni.CreatedAt), nanos(ni.NextAttemptAt), nanos(ni.LockedUntil), lockedBy,
-		nanos(ni.CreatedAt)).QueryRow(func(row pgx.Row) error {
+		ni.Attempt, s.toDB(ni.CreatedAt), s.toDB(ni.NextAttemptAt), s.toDB(ni.LockedUntil), lockedBy,
+		s.toDB(ni.CreatedAt)).QueryRow(func(row pgx.Row) error {
 		if err := row.Scan(&n.ID); err != nil {
 			return fmt.Errorf("write notification %s: %w", ni.IdempotencyKey, err)
 		}

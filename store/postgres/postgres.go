@@ -12,6 +12,10 @@
 //   - Times are stored as unix nanoseconds (BIGINT), not timestamptz, which
 //     keeps only microseconds; they round-trip exactly, in UTC, between the
 //     years 1678 and 2262. The zero time is stored as 0.
+//   - The queue's times (created_at, next_attempt_at, locked_until and
+//     updated_at of notifications) are stored on the database's clock, so
+//     replicas whose clocks differ agree on when a record is due and when
+//     a lease ends (clock.go). Callers pass and get times on their own clock.
 //   - Schema migrations are embedded (migrations/*.sql), versioned in the
 //     schema_version table and applied on Open under an advisory lock, so
 //     replicas starting together migrate once. A database written by a newer
@@ -48,6 +52,10 @@ type Options struct {
 	// MaxConns caps the pool. Default: pgxpool's (max(4, NumCPU)), or the
 	// URL's pool_max_conns.
 	MaxConns int32
+	// Now is this process's clock, the one callers' times are on (the
+	// queue's times are stored on the database's: clock.go). Default
+	// time.Now; tests skew it.
+	Now func() time.Time
 }
 
 // Store is the PostgreSQL backend. It is safe for concurrent use.
@@ -60,6 +68,11 @@ type Store struct {
 	// term is the leadership term Apply is fenced with: 0 when this store
 	// never campaigned (no fence), -1 once its term ended (leader.go).
 	term atomic.Int64
+
+	// offset is the database's clock less this process's (now), in
+	// nanoseconds: the queue's times are stored on the database's clock.
+	offset atomic.Int64
+	now    func() time.Time
 
 	// closeMu guards closed, so no goroutine joins wg once Close waits.
 	closeMu sync.Mutex
@@ -127,7 +140,17 @@ func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("migrate: %s", scrub.Scrub(err.Error()))
 	}
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	return &Store{pool: pool, cfg: cfg.ConnConfig, channel: channel, ctx: lctx, cancel: cancel}, nil
+	s := &Store{pool: pool, cfg: cfg.ConnConfig, channel: channel, ctx: lctx, cancel: cancel, now: o.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.measureOffset(ctx); err != nil {
+		cancel()
+		pool.Close()
+		return nil, fmt.Errorf("read the database's clock: %s", scrub.Scrub(err.Error()))
+	}
+	s.wg.Go(s.keepOffset)
+	return s, nil
 }
 
 // sessionSettings bound what a vanished klaxon leaves behind on the server.

@@ -16,7 +16,7 @@ import (
 	"github.com/klaxonhq/klaxon/store/internal/rowcodec"
 )
 
-func collectNotifications(rows pgx.Rows) ([]*store.Notification, error) {
+func (s *Store) collectNotifications(rows pgx.Rows) ([]*store.Notification, error) {
 	defer rows.Close()
 	var out []*store.Notification
 	for rows.Next() {
@@ -24,6 +24,7 @@ func collectNotifications(rows pgx.Rows) ([]*store.Notification, error) {
 		if err != nil {
 			return nil, err
 		}
+		s.queueTimesFromDB(n)
 		out = append(out, n)
 	}
 	return out, rows.Err()
@@ -36,7 +37,7 @@ func (s *Store) NotificationClaim(ctx context.Context, p *store.NotificationClai
 	if p.Limit <= 0 {
 		return nil, nil
 	}
-	now := nanos(p.Now)
+	now := s.toDB(p.Now)
 	except := p.ExceptChannels
 	if except == nil {
 		except = []string{} // ANY of an empty array is false; of NULL, unknown
@@ -58,11 +59,11 @@ func (s *Store) NotificationClaim(ctx context.Context, p *store.NotificationClai
 				ORDER BY priority DESC, id LIMIT $5
 				FOR UPDATE SKIP LOCKED)
 			RETURNING `+notificationColumns,
-			nanos(p.LeaseUntil), p.Owner, now, p.Channel, p.Limit, p.MinPriority, p.FailoverOnly, except, ids)
+			s.toDB(p.LeaseUntil), p.Owner, now, p.Channel, p.Limit, p.MinPriority, p.FailoverOnly, except, ids)
 		if err != nil {
 			return err
 		}
-		out, err = collectNotifications(rows)
+		out, err = s.collectNotifications(rows)
 		return err
 	}()
 	if err != nil {
@@ -104,7 +105,7 @@ func (s *Store) NotificationExtendLease(ctx context.Context, p *store.Notificati
 	// renewal and finishing cannot deadlock; IS TRUE keeps the owner and
 	// state checks off the index choice (see notificationFinishOwned).
 	_, err := s.pool.Exec(ctx, `UPDATE notifications SET locked_until = $1
-		WHERE id = ANY($3) AND (locked_by = $2 AND state = 'queued') IS TRUE`, nanos(p.LeaseUntil), p.Owner, p.IDs)
+		WHERE id = ANY($3) AND (locked_by = $2 AND state = 'queued') IS TRUE`, s.toDB(p.LeaseUntil), p.Owner, p.IDs)
 	if err != nil {
 		return fmt.Errorf("extend lease: %w", err)
 	}
@@ -160,8 +161,8 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 				d := r.Delivery
 				sentAt, sentAttempt, sentStatus, sentLatency, sentDetail = nanos(at), d.Attempt, d.StatusCode, int64(d.Latency), d.Detail
 			}
-			q, args := notificationFinish, []any{string(r.State), r.Attempts, nanos(r.NextAttemptAt), r.LastError,
-				r.FailedOverTo, nanos(at), sentAt, sentAttempt, sentStatus, sentLatency, sentDetail, r.ID}
+			q, args := notificationFinish, []any{string(r.State), r.Attempts, s.toDB(r.NextAttemptAt), r.LastError,
+				r.FailedOverTo, s.toDB(at), sentAt, sentAttempt, sentStatus, sentLatency, sentDetail, r.ID}
 			if p.Owner != "" {
 				q, args = notificationFinishOwned, append(args, p.Owner)
 			}
@@ -211,7 +212,7 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 				b.Queue(threadUpsert, noNUL([]any{threadAlert, rec.channel, r.Thread})...)
 			}
 			if r.Failover != nil {
-				n, err := queueNotification(b, r.Failover)
+				n, err := s.queueNotification(b, r.Failover)
 				if err != nil {
 					return err
 				}
@@ -263,7 +264,7 @@ func (s *Store) NotificationList(ctx context.Context, p *store.NotificationListP
 	if err != nil {
 		return nil, fmt.Errorf("list notifications: %w", err)
 	}
-	out, err := collectNotifications(rows)
+	out, err := s.collectNotifications(rows)
 	if err != nil {
 		return nil, fmt.Errorf("list notifications: %w", err)
 	}
@@ -295,13 +296,13 @@ func (s *Store) NotificationStats(ctx context.Context, now time.Time) (*store.Qu
 		return nil, fmt.Errorf("queue stats: %w", err)
 	}
 	var next sql.NullInt64
-	n := nanos(now)
+	n := s.toDB(now)
 	if err := s.pool.QueryRow(ctx, `SELECT MIN(GREATEST(next_attempt_at, locked_until)) FROM notifications
 		WHERE state = 'queued' AND (next_attempt_at > $1 OR locked_until > $1)`, n).Scan(&next); err != nil {
 		return nil, fmt.Errorf("queue stats: %w", err)
 	}
 	if next.Valid {
-		st.NextDue = fromNanos(next.Int64)
+		st.NextDue = s.fromDB(next.Int64)
 	}
 	return st, nil
 }
@@ -315,7 +316,7 @@ func (s *Store) NotificationEarlier(ctx context.Context, p *store.NotificationEa
 	if err != nil {
 		return nil, fmt.Errorf("find earlier notification: %w", err)
 	}
-	out, err := collectNotifications(rows)
+	out, err := s.collectNotifications(rows)
 	if err != nil {
 		return nil, fmt.Errorf("find earlier notification: %w", err)
 	}
