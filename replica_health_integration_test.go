@@ -112,11 +112,21 @@ func TestReplicas_ChannelFailingOnAFollowerRaisesTheSelfAlert(t *testing.T) {
 
 	// While nothing changes, the leader pushes nothing more: no deduplicated
 	// posts pile up in the delivery log, and nobody is told twice.
-	countLog := func() int {
+	logged := func() []*store.Delivery {
 		ds, err := a.eng.Store().DeliveryList(t.Context(), &store.DeliveryListParams{AlertID: got.ID})
 		require.NoError(t, err)
-		return len(ds)
+		return ds
 	}
+	countLog := func() int { return len(logged()) }
+	// The send to pager is logged once its answer is in.
+	require.Eventually(t, func() bool {
+		for _, d := range logged() {
+			if d.Channel == "pager" && d.Outcome == store.OutcomeSent {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond)
 	before := countLog()
 	time.Sleep(10 * every)
 	require.Equal(t, before, countLog())
