@@ -2,6 +2,7 @@ package klaxon
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -30,24 +31,34 @@ const (
 	boardStale = 45 * time.Second
 )
 
+// boardTimeout bounds one report or read, so a hung database cannot stall
+// the self-alert loop.
+const boardTimeout = 5 * time.Second
+
 // channelHealth decides the self-alerts about channels. Its methods run on
 // the self-alert loop and, at a takeover, on the campaign's goroutine; mu
-// serialises them.
+// serialises them. Report times are real time (time.Now), not the engine's
+// clock: reports age on the database's clock, which a test's fake clock
+// does not move.
 type channelHealth struct {
 	board                store.HealthBoard // nil when the store serves one process
 	every, report, stale time.Duration
-
 	// view returns this replica's view (the dispatcher's health).
 	view func() []notify.ChannelHealth
 
 	mu         sync.Mutex
 	lastReport time.Time
-	// others are the other replicas' reports as last read, at readAt.
+	// others are the other replicas' reports as last read, at readAt; read
+	// is false until a read succeeds in this term.
 	others []store.ChannelReport
 	readAt time.Time
-	// raised is, per channel, what the leader last pushed about it: the
-	// failing replicas and their circuits, "" for resolved. A channel not
-	// in it is pushed at its next reconcile.
+	read   bool
+	// refreshAfterRead is set when a forced reconcile could not read the
+	// board: the next successful read forces one again.
+	refreshAfterRead bool
+	// raised is, per channel, which replicas the leader last said it fails
+	// on ("" for resolved). A channel not in it has not been pushed this
+	// term.
 	raised map[string]string
 }
 
@@ -69,15 +80,30 @@ func (e *Engine) reportHealth(ctx context.Context) {
 			Channel: h.Name, Type: h.Type, Healthy: h.Healthy, Circuit: h.Circuit, LastError: h.LastError,
 		})
 	}
-	if err := ch.board.ReportChannels(ctx, e.owner, reports); err != nil {
+	rctx, cancel := context.WithTimeout(ctx, boardTimeout)
+	defer cancel()
+	if err := ch.board.ReportChannels(rctx, e.owner, reports); err != nil {
 		if ctx.Err() == nil {
 			e.log.Warn("report channel health to the other replicas", "err", err)
 		}
 		return
 	}
 	ch.mu.Lock()
-	ch.lastReport = e.now()
+	ch.lastReport = time.Now()
 	ch.mu.Unlock()
+}
+
+// withdrawHealth removes this replica's reports as it stops, so the leader
+// no longer counts a replica that delivers nothing more.
+func (e *Engine) withdrawHealth(ctx context.Context) {
+	if e.health.board == nil {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), boardTimeout)
+	defer cancel()
+	if err := e.health.board.ReportChannels(rctx, e.owner, nil); err != nil {
+		e.log.Warn("withdraw channel health reports", "err", err)
+	}
 }
 
 // reportDue says whether a heartbeat report is due.
@@ -85,32 +111,53 @@ func (e *Engine) reportDue() bool {
 	ch := e.health
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
-	return ch.board != nil && e.now().Sub(ch.lastReport) >= ch.report
+	return ch.board != nil && time.Since(ch.lastReport) >= ch.report
 }
 
-// readBoard reads the other replicas' reports; on failure the last ones
-// stay, ageing, until they are stale.
-func (e *Engine) readBoard(ctx context.Context) {
+// readBoard reads the other replicas' reports and says whether it could;
+// on failure the last ones stay, ageing, until they are stale. Without a
+// board there is nothing to read, and it says true.
+func (e *Engine) readBoard(ctx context.Context) bool {
 	ch := e.health
 	if ch.board == nil {
-		return
+		return true
 	}
-	reports, err := ch.board.ChannelReports(ctx, ch.stale)
+	rctx, cancel := context.WithTimeout(ctx, boardTimeout)
+	defer cancel()
+	reports, err := ch.board.ChannelReports(rctx, ch.stale)
 	if err != nil {
 		if ctx.Err() == nil {
 			e.log.Warn("read the other replicas' channel health", "err", err)
 		}
-		return
+		return false
 	}
 	reports = slices.DeleteFunc(reports, func(r store.ChannelReport) bool { return r.Replica == e.owner })
 	ch.mu.Lock()
-	ch.others, ch.readAt = reports, e.now()
+	ch.others, ch.readAt, ch.read = reports, time.Now(), true
+	ch.mu.Unlock()
+	return true
+}
+
+// forgetBoard drops what the last term read: a replica that leads again
+// reads the board afresh before it resolves anything.
+func (e *Engine) forgetBoard() {
+	ch := e.health
+	ch.mu.Lock()
+	ch.others, ch.read, ch.refreshAfterRead = nil, false, false
 	ch.mu.Unlock()
 }
 
 // reconcileSelfAlerts raises or resolves the self-alert of every configured
-// channel whose failing replicas changed since the last push; force pushes
-// them all (a new term, the periodic refresh that moves end times on).
+// channel whose failing replicas changed since the last push. force pushes
+// them all (a new term, the periodic refresh that moves end times on and
+// carries a changed circuit state into the description).
+//
+// A resolve needs evidence: with a board, a successful read in this term
+// (a takeover whose read failed must not resolve an outage a follower still
+// reports; the next successful read forces a reconcile), and outside a
+// forced reconcile, an earlier push about the channel (a restarted process
+// whose fresh dispatcher has seen nothing yet does not resolve what it
+// restored; the refresh does, if nothing fails by then).
 func (e *Engine) reconcileSelfAlerts(ctx context.Context, force bool) {
 	names := make([]string, 0, len(e.channels))
 	for name := range e.channels {
@@ -120,18 +167,24 @@ func (e *Engine) reconcileSelfAlerts(ctx context.Context, force bool) {
 	ch := e.health
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
+	boardKnown := ch.board == nil || ch.read
 	if force {
 		ch.raised = map[string]string{}
+		ch.refreshAfterRead = !boardKnown
 	}
 	view := ch.view()
 	for _, name := range names {
-		fails := ch.failures(name, view, e.owner, e.now())
+		fails := ch.failures(name, view, e.owner)
 		key := failuresKey(fails)
-		if last, pushed := ch.raised[name]; pushed && last == key {
+		last, pushed := ch.raised[name]
+		switch {
+		case pushed && last == key:
+			continue
+		case key == "" && (!boardKnown || !pushed && !force):
 			continue
 		}
 		if err := e.pushSelfAlert(ctx, name, fails, ch.board != nil); err != nil {
-			if ctx.Err() == nil {
+			if ctx.Err() == nil && !errors.Is(err, store.ErrNotLeader) {
 				e.log.Error("raise self-alert", "channel", name, "err", err)
 			}
 			continue
@@ -142,14 +195,14 @@ func (e *Engine) reconcileSelfAlerts(ctx context.Context, force bool) {
 
 // failures lists the replicas on which channel name fails: this one from
 // its live view, the others from their fresh reports. Must hold mu.
-func (ch *channelHealth) failures(name string, view []notify.ChannelHealth, self string, now time.Time) []failure {
+func (ch *channelHealth) failures(name string, view []notify.ChannelHealth, self string) []failure {
 	var out []failure
 	for _, h := range view {
 		if h.Name == name && !h.Healthy {
 			out = append(out, failure{replica: self, circuit: h.Circuit, lastError: h.LastError, typ: h.Type})
 		}
 	}
-	since := now.Sub(ch.readAt)
+	since := time.Since(ch.readAt)
 	for _, r := range ch.others {
 		if r.Channel == name && !r.Healthy && r.Age+since < ch.stale {
 			out = append(out, failure{replica: r.Replica, circuit: r.Circuit, lastError: r.LastError, typ: r.Type})
@@ -158,12 +211,13 @@ func (ch *channelHealth) failures(name string, view []notify.ChannelHealth, self
 	return out
 }
 
-// failuresKey is what a self-alert says, for telling whether it changed:
-// which replicas fail, with which circuit state.
+// failuresKey says on which replicas a channel fails, for telling whether
+// its self-alert must change. A circuit that cycles open and half-open
+// while the channel keeps failing changes nothing here.
 func failuresKey(fails []failure) string {
 	parts := make([]string, len(fails))
 	for i, f := range fails {
-		parts[i] = f.replica + "/" + f.circuit
+		parts[i] = f.replica
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, ",")

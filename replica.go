@@ -138,8 +138,10 @@ func (e *Engine) startTerm(ctx context.Context, term store.Term) error {
 	}
 	e.leading.Store(true)
 	e.log.Info("leading: evaluating rules and running the alert lifecycle", "replica", e.owner)
-	// Self-alerts about channels follow this replica's view of them now:
-	// raised for channels failing here, resolved for healthy ones.
+	// Self-alerts about channels follow every replica's view of them now
+	// (channelhealth.go), read afresh: raised for channels failing on any
+	// replica, resolved for the others once the reports could be read.
+	e.forgetBoard()
 	e.refreshSelfAlerts(ctx)
 	return nil
 }

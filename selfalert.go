@@ -39,6 +39,7 @@ func (e *Engine) selfAlertLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			e.withdrawHealth(ctx)
 			return
 		case <-refresh.C:
 			if e.leading.Load() {
@@ -52,8 +53,8 @@ func (e *Engine) selfAlertLoop(ctx context.Context) {
 				e.reportHealth(ctx)
 			}
 			if e.leading.Load() {
-				e.readBoard(ctx)
-				e.reconcileSelfAlerts(ctx, false)
+				read := e.readBoard(ctx)
+				e.reconcileSelfAlerts(ctx, read && e.health.takeRefresh())
 			}
 		case h := <-e.selfq:
 			e.reportHealth(ctx)
@@ -83,6 +84,16 @@ func (e *Engine) selfAlertLoop(ctx context.Context) {
 func (e *Engine) refreshSelfAlerts(ctx context.Context) {
 	e.readBoard(ctx)
 	e.reconcileSelfAlerts(ctx, true)
+}
+
+// takeRefresh says whether a forced reconcile waits for a successful read
+// of the board, and clears it.
+func (ch *channelHealth) takeRefresh() bool {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	r := ch.refreshAfterRead
+	ch.refreshAfterRead = false
+	return r
 }
 
 // TemplateFailedName is the alertname of the alert klaxon raises about

@@ -28,8 +28,12 @@ func (s *Store) ReportChannels(ctx context.Context, replica string, reports []st
 		channels[i], types[i], healthy[i], circuits[i], errs[i] = r.Channel, r.Type, r.Healthy, r.Circuit, r.LastError
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM channel_health
-			WHERE replica = $1 OR reported_at < now() - interval '`+reportsKept+`'`, replica); err != nil {
+		// Day-old rows are deleted by whichever replica gets to them
+		// first; SKIP LOCKED keeps two replicas from waiting on (or
+		// deadlocking over) the same rows.
+		if _, err := tx.Exec(ctx, `DELETE FROM channel_health WHERE replica = $1 OR (replica, channel) IN (
+			SELECT replica, channel FROM channel_health WHERE reported_at < now() - interval '`+reportsKept+`'
+			FOR UPDATE SKIP LOCKED)`, replica); err != nil {
 			return err
 		}
 		if len(reports) == 0 {
