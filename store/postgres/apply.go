@@ -127,8 +127,8 @@ func (s *Store) queueNotification(b *pgx.Batch, ni *store.NotificationInsert) (*
 	}
 	b.Queue(notificationInsert+` RETURNING id`, ni.IdempotencyKey, ni.AlertID, string(ni.Fingerprint),
 		ni.Sequence, ni.Channel, ni.Event, ni.Priority, ni.Payload, ni.GroupKey, failover,
-		ni.Attempt, s.toDB(ni.CreatedAt), s.toDB(ni.NextAttemptAt), s.toDB(ni.LockedUntil), lockedBy,
-		s.toDB(ni.CreatedAt)).QueryRow(func(row pgx.Row) error {
+		ni.Attempt, nanos(ni.CreatedAt), s.toDB(ni.NextAttemptAt), s.toDB(ni.LockedUntil), lockedBy,
+		nanos(ni.CreatedAt)).QueryRow(func(row pgx.Row) error {
 		if err := row.Scan(&n.ID); err != nil {
 			return fmt.Errorf("write notification %s: %w", ni.IdempotencyKey, err)
 		}

@@ -14,7 +14,7 @@ import (
 
 // Two replicas whose clocks are a minute apart share the queue: the one
 // ahead neither takes the other's leased record early nor sends a retry
-// before it is due, and each reads the queue's times on its own clock.
+// before it is due, and each reads the due and lease times on its own clock.
 func TestQueueTimes_OnTheDatabaseClock(t *testing.T) {
 	url := testURL(t)
 	schema := newSchema(t, url)
@@ -61,7 +61,8 @@ func TestQueueTimes_OnTheDatabaseClock(t *testing.T) {
 		list, err := s.st.NotificationList(ctx, &store.NotificationListParams{AlertID: "x1"})
 		require.NoError(t, err)
 		require.Len(t, list, 1)
-		near(now.Add(s.shift), list[0].CreatedAt)
+		// CreatedAt is the transition's time on the writer's clock.
+		near(now, list[0].CreatedAt)
 		near(now.Add(s.shift), list[0].NextAttemptAt)
 		near(now.Add(15*time.Second+s.shift), list[0].LockedUntil)
 		stats, err := s.st.NotificationStats(ctx, now.Add(s.shift))

@@ -12,10 +12,12 @@
 //   - Times are stored as unix nanoseconds (BIGINT), not timestamptz, which
 //     keeps only microseconds; they round-trip exactly, in UTC, between the
 //     years 1678 and 2262. The zero time is stored as 0.
-//   - The queue's times (created_at, next_attempt_at, locked_until and
-//     updated_at of notifications) are stored on the database's clock, so
-//     replicas whose clocks differ agree on when a record is due and when
-//     a lease ends (clock.go). Callers pass and get times on their own clock.
+//   - A notification's due and lease times (next_attempt_at, locked_until)
+//     are stored on the database's clock, so replicas whose clocks differ
+//     agree on when a record is due and when a lease ends (clock.go).
+//     Callers pass and get them on their own clock; read back, they move by
+//     however much the measured offset moved since they were written
+//     (microseconds).
 //   - Schema migrations are embedded (migrations/*.sql), versioned in the
 //     schema_version table and applied on Open under an advisory lock, so
 //     replicas starting together migrate once. A database written by a newer
@@ -73,6 +75,11 @@ type Store struct {
 	// nanoseconds: the queue's times are stored on the database's clock.
 	offset atomic.Int64
 	now    func() time.Time
+	// offsetMu guards offsetRTT and offsetAt: the round trip of the
+	// measurement the offset came from, and when it was taken.
+	offsetMu  sync.Mutex
+	offsetRTT time.Duration
+	offsetAt  time.Time
 
 	// closeMu guards closed, so no goroutine joins wg once Close waits.
 	closeMu sync.Mutex

@@ -49,7 +49,7 @@ func (s *Store) NotificationClaim(ctx context.Context, p *store.NotificationClai
 	var out []*store.Notification
 	err := func() error {
 		rows, err := s.pool.Query(ctx, `UPDATE notifications
-			SET locked_until = $1, locked_by = $2, updated_at = $3
+			SET locked_until = $1, locked_by = $2, updated_at = $10
 			WHERE id IN (SELECT id FROM notifications
 				WHERE state = 'queued' AND ($4 = '' OR channel = $4)
 				AND next_attempt_at <= $3 AND locked_until <= $3 AND priority >= $6
@@ -59,7 +59,8 @@ func (s *Store) NotificationClaim(ctx context.Context, p *store.NotificationClai
 				ORDER BY priority DESC, id LIMIT $5
 				FOR UPDATE SKIP LOCKED)
 			RETURNING `+notificationColumns,
-			s.toDB(p.LeaseUntil), p.Owner, now, p.Channel, p.Limit, p.MinPriority, p.FailoverOnly, except, ids)
+			s.toDB(p.LeaseUntil), p.Owner, now, p.Channel, p.Limit, p.MinPriority, p.FailoverOnly, except, ids,
+			nanos(p.Now))
 		if err != nil {
 			return err
 		}
@@ -150,7 +151,7 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 		recs := make([]record, len(results))
 		b := &pgx.Batch{}
 		for i, r := range results {
-			at := time.Now()
+			at := s.now()
 			if r.Delivery != nil && !r.Delivery.At.IsZero() {
 				at = r.Delivery.At
 			}
@@ -162,7 +163,7 @@ func (s *Store) NotificationFinish(ctx context.Context, p *store.NotificationFin
 				sentAt, sentAttempt, sentStatus, sentLatency, sentDetail = nanos(at), d.Attempt, d.StatusCode, int64(d.Latency), d.Detail
 			}
 			q, args := notificationFinish, []any{string(r.State), r.Attempts, s.toDB(r.NextAttemptAt), r.LastError,
-				r.FailedOverTo, s.toDB(at), sentAt, sentAttempt, sentStatus, sentLatency, sentDetail, r.ID}
+				r.FailedOverTo, nanos(at), sentAt, sentAttempt, sentStatus, sentLatency, sentDetail, r.ID}
 			if p.Owner != "" {
 				q, args = notificationFinishOwned, append(args, p.Owner)
 			}
