@@ -130,11 +130,61 @@ type Manager struct {
 	pushQ  []*pushReq
 }
 
-// entry is an open alert plus what evaluation needs about it.
+// entry is an open alert plus what evaluation needs about it. A committed
+// alert is never changed in place: every change works on a copy and set
+// records the result.
 type entry struct {
-	a *alert.Alert
+	// a is the alert; nil while it is packed (a pushed alert: pack.go).
+	a      *alert.Alert
+	packed []byte
+	// id, state and seq are the alert's, readable without unpacking.
+	id    string
+	state alert.State
+	seq   int64
 	// explicit channels of the rule that made it (bypassing routes).
 	explicit []string
+}
+
+// newEntry holds a with its explicit channels.
+func newEntry(a *alert.Alert, explicit []string) *entry {
+	e := &entry{explicit: explicit}
+	e.set(a)
+	return e
+}
+
+// set records a as the entry's alert, packing a pushed one.
+func (e *entry) set(a *alert.Alert) {
+	e.id, e.state, e.seq = a.ID, a.State, a.Sequence
+	if a.Source == "api" {
+		e.a, e.packed = nil, packAlert(a)
+		return
+	}
+	e.a, e.packed = a, nil
+}
+
+// held says whether the entry holds an alert yet (a new one does not until
+// its first transition commits).
+func (e *entry) held() bool { return e.a != nil || e.packed != nil }
+
+// alert returns the entry's alert for reading: the held one, or a fresh
+// copy unpacked. Never change it; copy returns one to change.
+func (e *entry) alert() *alert.Alert {
+	if e.a != nil {
+		return e.a
+	}
+	a, err := unpackAlert(e.packed)
+	if err != nil {
+		panic(err) // packAlert wrote these bytes in this process
+	}
+	return a
+}
+
+// copy returns a copy of the entry's alert that the caller may change.
+func (e *entry) copy() *alert.Alert {
+	if e.a != nil {
+		return e.a.Clone()
+	}
+	return e.alert()
 }
 
 // New builds a Manager and loads open alerts and silences from the store
@@ -237,7 +287,7 @@ func (m *Manager) resync(ctx context.Context) error {
 		return err
 	}
 	for fp, e := range m.open {
-		if old := open[fp]; old != nil && old.a.ID == e.a.ID {
+		if old := open[fp]; old != nil && old.id == e.id {
 			e.explicit = old.explicit
 		}
 	}
@@ -253,7 +303,7 @@ func (m *Manager) load(ctx context.Context) error {
 		return fmt.Errorf("load open alerts: %w", err)
 	}
 	for _, a := range open {
-		e := &entry{a: a}
+		e := newEntry(a, nil)
 		m.open[a.Fingerprint] = e
 		m.byID[a.ID] = e
 	}
@@ -284,7 +334,7 @@ func (m *Manager) Open() []*alert.Alert {
 	m.mu.Lock()
 	out := make([]*alert.Alert, 0, len(m.open))
 	for _, e := range m.open {
-		out = append(out, e.a.Clone())
+		out = append(out, e.copy())
 	}
 	m.mu.Unlock()
 	slices.SortFunc(out, func(x, y *alert.Alert) int {
@@ -302,7 +352,7 @@ func (m *Manager) OpenCount() map[alert.State]int {
 	defer m.mu.Unlock()
 	out := map[alert.State]int{}
 	for _, e := range m.open {
-		out[e.a.State]++
+		out[e.state]++
 	}
 	return out
 }

@@ -109,11 +109,11 @@ func (m *Manager) observe(b *batch, o *Observation, now time.Time) {
 		if !open {
 			return
 		}
-		next := e.a.Clone()
+		next := e.copy()
 		next.Value = o.Value
 		next.ResolvedAt = &now
 		by := "evaluator"
-		if e.a.State == alert.StatePending {
+		if e.state == alert.StatePending {
 			by = "evaluator: cleared before its for duration"
 		}
 		m.transition(b, e, next, change{to: alert.StateResolved, by: by}, now)
@@ -122,19 +122,19 @@ func (m *Manager) observe(b *batch, o *Observation, now time.Time) {
 			// The rule's channels are not stored with the alert: an alert
 			// restored after a restart learns them again here.
 			e.explicit = o.Channels
-			if o.Condition == Pending || e.a.State != alert.StatePending {
+			if o.Condition == Pending || e.state != alert.StatePending {
 				// Already pending or firing: only the value moves. It is
 				// kept in memory and written with the next transition. The
 				// alert is replaced, not changed: notifications on their way
 				// share the committed one.
-				if e.a.Value != o.Value {
-					cp := *e.a
+				if cur := e.alert(); cur.Value != o.Value {
+					cp := *cur
 					cp.Value = o.Value
-					e.a = &cp
+					e.set(&cp)
 				}
 				return
 			}
-			next := e.a.Clone()
+			next := e.copy()
 			fill(next, o)
 			m.activate(b, e, next, now, "evaluator")
 			return

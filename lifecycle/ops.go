@@ -26,7 +26,7 @@ func (m *Manager) findOpen(idOrFP string) *entry {
 func (m *Manager) Get(ctx context.Context, idOrFP string) (*alert.Alert, error) {
 	m.mu.Lock()
 	if e := m.findOpen(idOrFP); e != nil {
-		a := e.a.Clone()
+		a := e.copy()
 		m.mu.Unlock()
 		return a, nil
 	}
@@ -46,18 +46,18 @@ func (m *Manager) Acknowledge(ctx context.Context, idOrFP, who, comment string) 
 	if e == nil {
 		return nil, m.notOpen(ctx, idOrFP)
 	}
-	switch e.a.State {
+	switch e.state {
 	case alert.StateActive, alert.StateSuppressed:
 	case alert.StateAcknowledged:
-		return e.a.Clone(), nil
+		return e.copy(), nil
 	default:
-		return nil, fmt.Errorf("%w: a %s alert cannot be acknowledged", ErrInvalidTransition, e.a.State)
+		return nil, fmt.Errorf("%w: a %s alert cannot be acknowledged", ErrInvalidTransition, e.state)
 	}
 	if who == "" {
 		who = "unknown"
 	}
 	now := m.now()
-	next := e.a.Clone()
+	next := e.copy()
 	next.AcknowledgedAt = &now
 	next.AcknowledgedBy = who
 	next.AckComment = comment
@@ -85,7 +85,7 @@ func (m *Manager) Resolve(ctx context.Context, idOrFP, who, comment string) (*al
 		who = "operator"
 	}
 	now := m.now()
-	next := e.a.Clone()
+	next := e.copy()
 	next.ResolvedAt = &now
 	var b batch
 	m.transition(&b, e, next, change{to: alert.StateResolved, by: who, comment: comment}, now)
@@ -247,7 +247,8 @@ func (m *Manager) pushBatch(ctx context.Context, in []Pushed) ([]PushResult, err
 		if open {
 			// A private view of the entry: the transition's memory update
 			// then applies to it, after the commit, in batch order.
-			e = &entry{a: e.a, explicit: e.explicit}
+			cp := *e
+			e = &cp
 		}
 		switch {
 		case p.Resolved:
@@ -255,7 +256,7 @@ func (m *Manager) pushBatch(ctx context.Context, in []Pushed) ([]PushResult, err
 				out[i] = PushResult{Fingerprint: fp, State: alert.StateResolved}
 				continue
 			}
-			next := e.a.Clone()
+			next := e.copy()
 			next.ResolvedAt = &now
 			m.transition(&b, e, next, change{to: alert.StateResolved, by: "api"}, now)
 			staged[fp] = nil
@@ -269,7 +270,7 @@ func (m *Manager) pushBatch(ctx context.Context, in []Pushed) ([]PushResult, err
 				e.explicit = p.Channels
 			}
 			explicit := e.explicit
-			next := e.a.Clone()
+			next := e.copy()
 			next.EndsAt = &endsAt
 			pushTexts(next, p)
 			next.UpdatedAt = now
@@ -279,11 +280,12 @@ func (m *Manager) pushBatch(ctx context.Context, in []Pushed) ([]PushResult, err
 					endsAt.UTC().Format(time.RFC3339) + ", nobody notified again",
 			}}}, func() {
 				if cur := m.open[fp]; cur != nil {
-					cur.a, cur.explicit = next, explicit
+					cur.set(next)
+					cur.explicit = explicit
 				}
 			})
 			b.dueAt(endsAt)
-			staged[fp] = &entry{a: next, explicit: explicit}
+			staged[fp] = &entry{a: next, id: next.ID, state: next.State, seq: next.Sequence, explicit: explicit}
 			out[i] = PushResult{ID: next.ID, Fingerprint: fp, State: next.State}
 		default:
 			e = &entry{explicit: p.Channels}
@@ -293,7 +295,7 @@ func (m *Manager) pushBatch(ctx context.Context, in []Pushed) ([]PushResult, err
 			}
 			pushTexts(next, p)
 			m.activate(&b, e, next, now, "api")
-			staged[fp] = &entry{a: next, explicit: e.explicit}
+			staged[fp] = &entry{a: next, id: next.ID, state: next.State, seq: next.Sequence, explicit: e.explicit}
 			out[i] = PushResult{ID: next.ID, Fingerprint: fp, State: alert.StateActive}
 		}
 	}
@@ -302,7 +304,7 @@ func (m *Manager) pushBatch(ctx context.Context, in []Pushed) ([]PushResult, err
 	}
 	for i := range out {
 		if e, ok := m.open[out[i].Fingerprint]; ok && out[i].State != alert.StateResolved {
-			out[i].State = e.a.State
+			out[i].State = e.state
 		}
 	}
 	return out, nil

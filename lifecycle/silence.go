@@ -111,26 +111,30 @@ func (m *Manager) reconcile(ctx context.Context, now time.Time) error {
 	m.silenceDue = m.nextSilenceBoundary(now)
 	var b batch
 	for _, e := range m.open {
-		switch e.a.State {
+		if e.state != alert.StateActive && e.state != alert.StateSuppressed {
+			continue
+		}
+		cur := e.alert()
+		switch e.state {
 		case alert.StateActive:
-			if s := m.silenceFor(e.a.Labels, now); s != nil {
-				next := e.a.Clone()
+			if s := m.silenceFor(cur.Labels, now); s != nil {
+				next := cur.Clone()
 				next.SilencedBy = s.ID
 				m.transition(&b, e, next, change{to: alert.StateSuppressed, by: "silence", comment: "silenced by " + s.ID}, now)
 			}
 		case alert.StateSuppressed:
-			if s := m.silenceFor(e.a.Labels, now); s == nil {
-				next := e.a.Clone()
+			if s := m.silenceFor(cur.Labels, now); s == nil {
+				next := cur.Clone()
 				next.SilencedBy = ""
 				// Active again from now: escalation steps count from here,
 				// so on-call gets each step's time to acknowledge instead
 				// of every overdue step at once.
 				next.ActiveAt = &now
 				m.transition(&b, e, next, change{to: alert.StateActive, by: "silence", comment: "silence ended"}, now)
-			} else if s.ID != e.a.SilencedBy {
-				next := e.a.Clone()
+			} else if s.ID != cur.SilencedBy {
+				next := cur.Clone()
 				next.SilencedBy = s.ID
-				b.add(store.Change{Alert: next}, func() { e.a = next })
+				b.add(store.Change{Alert: next}, func() { e.set(next) })
 			}
 		}
 	}

@@ -45,8 +45,8 @@ func (m *Manager) Tick(ctx context.Context) error {
 		}
 	}
 	for _, e := range m.open {
-		a := e.a
-		tm := m.timersOf(e, timed)
+		a := e.alert()
+		tm := m.timersOf(e, a, timed)
 		switch {
 		case !tm.ends.IsZero() && !tm.ends.After(now):
 			nx := a.Clone()
@@ -88,13 +88,13 @@ type timers struct {
 	repeat time.Time
 }
 
-// timersOf reads e's timers. timed says whether any route escalates or
-// repeats (else only the end time counts). Must hold mu.
-func (m *Manager) timersOf(e *entry, timed bool) timers {
-	if e.a.State != alert.StateActive || !timed {
-		return timersFrom(e.a, routing{})
+// timersOf reads the timers of e, whose alert is a. timed says whether any
+// route escalates or repeats (else only the end time counts). Must hold mu.
+func (m *Manager) timersOf(e *entry, a *alert.Alert, timed bool) timers {
+	if a.State != alert.StateActive || !timed {
+		return timersFrom(a, routing{})
 	}
-	return timersFrom(e.a, m.route(e.a, e.explicit))
+	return timersFrom(a, m.route(a, e.explicit))
 }
 
 // timersFrom reads a's timers under its routing plan.

@@ -25,17 +25,16 @@ type change struct {
 // e's alert and adds them to b. The in-memory entry is updated only after
 // the batch commits. Must hold mu.
 func (m *Manager) transition(b *batch, e *entry, next *alert.Alert, c change, now time.Time) {
-	prev := e.a
 	from := alert.State("")
-	if prev != nil {
-		from = prev.State
-		next.Sequence = prev.Sequence + 1
+	if e.held() {
+		from = e.state
+		next.Sequence = e.seq + 1
 	} else {
 		next.Sequence = 1
 	}
 	next.State = c.to
 	next.UpdatedAt = now
-	if m.render != nil && (prev == nil || c.to != prev.State || c.kind != "") {
+	if m.render != nil && (!e.held() || c.to != from || c.kind != "") {
 		m.render(next)
 	}
 	tr := &alert.Transition{
@@ -82,10 +81,12 @@ func (m *Manager) transition(b *batch, e *entry, next *alert.Alert, c change, no
 			})
 		}
 	}
+	var held *heldEvent
 	if ev != "" && len(chans) > 0 {
 		// The event shares next (a committed alert is never changed in
 		// place: every change works on a Clone), so it stays as it was.
 		ae := &notify.AlertEvent{Alert: next, PreviousState: from}
+		held = &heldEvent{ae: ae, prev: from}
 		// AppendJSON writes json.Marshal's bytes without its reflection;
 		// encoding into scratch keeps the stored payload exact-size.
 		var scratch [1024]byte
@@ -104,7 +105,7 @@ func (m *Manager) transition(b *batch, e *entry, next *alert.Alert, c change, no
 				IdempotencyKey: notify.IdempotencyKey(next.ID, next.Fingerprint, next.Sequence, ch),
 				AlertID:        next.ID, Fingerprint: next.Fingerprint, Sequence: next.Sequence,
 				Channel: ch, Event: string(ev), Priority: priority(next.Severity, ev),
-				Payload: payload, Decoded: ae, GroupKey: t.groupKey, Failover: t.failover,
+				Payload: payload, Decoded: held, GroupKey: t.groupKey, Failover: t.failover,
 				CreatedAt: now, NextAttemptAt: now,
 			}
 			if ev == notify.EventActive && t.groupKey != "" && (t.groupWait > 0 || t.groupInterval > 0) {
@@ -130,13 +131,17 @@ func (m *Manager) transition(b *batch, e *entry, next *alert.Alert, c change, no
 	}
 	b.add(sc, func() {
 		if c.to == alert.StateResolved {
-			if cur, ok := m.open[next.Fingerprint]; ok && cur.a.ID == next.ID {
+			if cur, ok := m.open[next.Fingerprint]; ok && cur.id == next.ID {
 				delete(m.open, next.Fingerprint)
 			}
 			delete(m.byID, next.ID)
 			return
 		}
-		e.a = next
+		e.set(next)
+		if held != nil && e.packed != nil {
+			// The records on their way share the packed bytes, not next.
+			held.packed, held.ae = e.packed, nil
+		}
 		m.open[next.Fingerprint] = e
 		m.byID[next.ID] = e
 	})

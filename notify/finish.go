@@ -306,7 +306,11 @@ func payloadOf(r *store.Notification) []byte {
 	if r.Payload != nil || r.Decoded == nil {
 		return r.Payload
 	}
-	b, err := json.Marshal(r.Decoded)
+	ae, err := decodeEvent(r)
+	if err != nil {
+		return nil
+	}
+	b, err := json.Marshal(&ae)
 	if err != nil {
 		return nil
 	}

@@ -51,6 +51,13 @@ type AlertEvent struct {
 	PreviousState alert.State `json:"previous_state"`
 }
 
+// EventSource is a record's event kept in a compact form by the process
+// that wrote it (store.Notification.Decoded): the dispatcher asks for the
+// event when it sends. The lifecycle's packed alerts implement it.
+type EventSource interface {
+	AlertEvent() (*AlertEvent, error)
+}
+
 // Notification is what one transition (or one group of transitions) means for
 // one channel. The dispatcher builds it from a stored record; channels must
 // treat it as read-only.

@@ -514,7 +514,14 @@ func (w *worker) build(ctx context.Context, recs []*store.Notification) (n *Noti
 // decodeEvent returns the alert event a record carries: the one handed over
 // in memory, else its stored payload decoded.
 func decodeEvent(r *store.Notification) (AlertEvent, error) {
-	if ae, ok := r.Decoded.(*AlertEvent); ok {
+	switch d := r.Decoded.(type) {
+	case *AlertEvent:
+		return *d, nil
+	case EventSource:
+		ae, err := d.AlertEvent()
+		if err != nil {
+			return AlertEvent{}, fmt.Errorf("decode notification %d: %w", r.ID, err)
+		}
 		return *ae, nil
 	}
 	var ae AlertEvent

@@ -1,0 +1,207 @@
+package lifecycle
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/notify"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// randomAlert fills every field of an alert, some of them empty or nil,
+// with times in UTC as the store gives them back.
+func randomAlert(r *rand.Rand) *alert.Alert {
+	str := func() string {
+		if r.IntN(4) == 0 {
+			return ""
+		}
+		return "s" + strconv.Itoa(r.IntN(1e6)) + "\x00é\"\n"
+	}
+	tm := func() time.Time {
+		if r.IntN(5) == 0 {
+			return time.Time{}
+		}
+		return time.Unix(r.Int64N(1<<40)-1<<39, r.Int64N(1e9)).UTC()
+	}
+	ptm := func() *time.Time {
+		if r.IntN(3) == 0 {
+			return nil
+		}
+		t := tm()
+		return &t
+	}
+	mp := func() map[string]string {
+		switch r.IntN(4) {
+		case 0:
+			return nil
+		case 1:
+			return map[string]string{}
+		}
+		m := map[string]string{}
+		for range r.IntN(6) + 1 {
+			m[str()+"k"] = str()
+		}
+		return m
+	}
+	a := &alert.Alert{
+		ID: str(), Fingerprint: alert.Fingerprint(str()), RuleID: str(), RuleName: str(),
+		State: alert.State(str()), Severity: alert.Severity(r.IntN(7) - 1), Summary: str(), Description: str(),
+		Labels: mp(), Annotations: mp(), Metadata: mp(), Value: r.NormFloat64() * 1e6, Source: str(),
+		StartedAt: tm(), UpdatedAt: tm(), ActiveAt: ptm(), AcknowledgedAt: ptm(), AcknowledgedBy: str(),
+		AckComment: str(), ResolvedAt: ptm(), EndsAt: ptm(), SilencedBy: str(), LastNotifiedAt: ptm(),
+		EscalationLevel: r.IntN(5), Sequence: r.Int64N(1 << 50),
+	}
+	if r.IntN(2) == 0 {
+		v := r.NormFloat64()
+		a.Threshold = &v
+	}
+	switch r.IntN(3) {
+	case 0:
+	case 1:
+		a.Channels = []string{}
+	default:
+		a.Channels = []string{str(), "ops"}
+	}
+	return a
+}
+
+// Every field survives packing exactly, nil and empty kept apart.
+func TestPack_RoundTripsEveryField(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range 2000 {
+		a := randomAlert(r)
+		got, err := unpackAlert(packAlert(a))
+		require.NoError(t, err, "alert %d", i)
+		require.Equal(t, a, got, "alert %d", i)
+	}
+	// NaN and infinities too (pushed values are checked upstream, but the
+	// packing must not be what changes them).
+	a := &alert.Alert{ID: "x", Value: math.Inf(-1)}
+	got, err := unpackAlert(packAlert(a))
+	require.NoError(t, err)
+	require.True(t, math.IsInf(got.Value, -1))
+}
+
+// Truncated or corrupt bytes give an error, never a panic or a half alert.
+func TestPack_CorruptBytesFail(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	p := packAlert(randomAlert(r))
+	for n := range len(p) {
+		_, err := unpackAlert(p[:n])
+		require.Error(t, err, "truncated to %d of %d bytes", n, len(p))
+	}
+	_, err := unpackAlert(append(p, 0))
+	require.ErrorContains(t, err, "left over")
+	bad := append([]byte(nil), p...)
+	bad[0] = 9
+	_, err = unpackAlert(bad)
+	require.ErrorContains(t, err, "version")
+}
+
+// Anything unpackAlert accepts packs back to an alert that unpacks the
+// same; nothing makes it panic.
+func FuzzUnpackAlert(f *testing.F) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 8 {
+		f.Add(packAlert(randomAlert(r)))
+	}
+	f.Fuzz(func(t *testing.T, p []byte) {
+		a, err := unpackAlert(p)
+		if err != nil {
+			return
+		}
+		b, err := unpackAlert(packAlert(a))
+		require.NoError(t, err)
+		require.Equal(t, a, b)
+	})
+}
+
+// A pushed alert at rest is packed, and the records on their way share its
+// bytes: the event they carry is the committed alert, equal to the stored
+// payload, and later posts do not change it.
+func TestManager_PushedAlertIsPackedAndSharedWithItsRecords(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{Notify: []string{"ops"}}})
+	ctx := context.Background()
+	labels := alert.Labels{"alertname": "disk_full", "host": "db1"}
+	_, err := b.m.Push(ctx, []Pushed{{Labels: labels, Severity: alert.High, Summary: "full"}})
+	require.NoError(t, err)
+	recs := b.take()
+	require.Len(t, recs, 1)
+
+	b.m.mu.Lock()
+	e := b.m.open[alert.NewFingerprint("", labels)]
+	require.NotNil(t, e)
+	require.Nil(t, e.a, "a pushed alert at rest is packed")
+	held, ok := recs[0].Decoded.(*heldEvent)
+	require.True(t, ok)
+	require.Nil(t, held.ae, "the record holds the packed bytes, not the alert")
+	require.Equal(t, &e.packed[0], &held.packed[0], "and shares the entry's bytes")
+	b.m.mu.Unlock()
+
+	ev, err := held.AlertEvent()
+	require.NoError(t, err)
+	require.Equal(t, "full", ev.Summary)
+	require.Equal(t, alert.State(""), ev.PreviousState)
+	stored, err := b.st.NotificationList(ctx, &store.NotificationListParams{AlertID: ev.ID})
+	require.NoError(t, err)
+	want, err := json.Marshal(ev)
+	require.NoError(t, err)
+	require.JSONEq(t, string(stored[0].Payload), string(want), "the event unpacked is the stored payload")
+
+	// Posted again with a new summary: memory moves on, the record's event
+	// stays what the transition saw.
+	_, err = b.m.Push(ctx, []Pushed{{Labels: labels, Severity: alert.High, Summary: "fuller"}})
+	require.NoError(t, err)
+	ev2, err := held.AlertEvent()
+	require.NoError(t, err)
+	require.Equal(t, "full", ev2.Summary)
+	open := b.m.Open()
+	require.Len(t, open, 1)
+	require.Equal(t, "fuller", open[0].Summary)
+	require.Equal(t, labels, open[0].Labels)
+
+	// Acknowledged and resolved through the packed entry.
+	acked, err := b.m.Acknowledge(ctx, open[0].ID, "bob", "on it")
+	require.NoError(t, err)
+	require.Equal(t, alert.StateAcknowledged, acked.State)
+	require.Equal(t, int64(2), acked.Sequence)
+	recs = b.take()
+	require.Len(t, recs, 1)
+	src := recs[0].Decoded.(notify.EventSource)
+	ae, err := src.AlertEvent()
+	require.NoError(t, err)
+	require.Equal(t, alert.StateActive, ae.PreviousState)
+	require.Equal(t, "bob", ae.AcknowledgedBy)
+	_, err = b.m.Resolve(ctx, open[0].ID, "bob", "")
+	require.NoError(t, err)
+	require.Empty(t, b.m.Open())
+}
+
+// Unpacking a pushed alert costs a few microseconds and allocations; the
+// benchmark keeps an eye on what the API's list and each send pay.
+func BenchmarkUnpackAlert(b *testing.B) {
+	end := time.Now().UTC()
+	a := &alert.Alert{ID: "0193b8f2-7f3c-7a8e-9b1c-5d2e4f6a8b0c", Fingerprint: alert.NewFingerprint("", alert.Labels{"a": "b"}),
+		RuleName: "disk_full", State: alert.StateActive, Severity: alert.High, Summary: "Disk full on db1",
+		Labels: alert.Labels{"alertname": "disk_full", "host": "db1", "id": "a-123"}, Source: "api",
+		StartedAt: end, UpdatedAt: end, ActiveAt: &end, EndsAt: &end, LastNotifiedAt: &end, Channels: []string{"ops"}, Sequence: 1}
+	p := packAlert(a)
+	b.Logf("packed: %d bytes", len(p))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := unpackAlert(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
