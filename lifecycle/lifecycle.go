@@ -99,8 +99,11 @@ type Manager struct {
 	// follower: another replica leads, so this one writes nothing; guarded
 	// by mu.
 	follower bool
-	// routes may be replaced on reload; guarded by mu.
-	routes []*Route
+	// routes may be replaced on reload; guarded by mu. routesGen counts
+	// the replacements: a packed entry's cached due time holds for the
+	// routes of its generation (tick.go).
+	routes    []*Route
+	routesGen uint64
 	// open holds every open alert by fingerprint; guarded by mu.
 	open map[alert.Fingerprint]*entry
 	// byID indexes open by alert id; guarded by mu.
@@ -143,7 +146,16 @@ type entry struct {
 	seq   int64
 	// explicit channels of the rule that made it (bypassing routes).
 	explicit []string
+	// due is when a packed alert's earliest timer falls due (noTimer when
+	// none), as Tick last worked it out under the routes of generation
+	// dueGen; 0 means not worked out since the alert last changed. Tick
+	// skips unpacking an alert that is not due.
+	due    time.Time
+	dueGen uint64
 }
+
+// noTimer is the due time of an alert without timers.
+var noTimer = time.Unix(1<<62, 0)
 
 // newEntry holds a with its explicit channels.
 func newEntry(a *alert.Alert, explicit []string) *entry {
@@ -155,6 +167,7 @@ func newEntry(a *alert.Alert, explicit []string) *entry {
 // set records a as the entry's alert, packing a pushed one.
 func (e *entry) set(a *alert.Alert) {
 	e.id, e.state, e.seq = a.ID, a.State, a.Sequence
+	e.dueGen = 0
 	if a.Source == "api" {
 		e.a, e.packed = nil, packAlert(a)
 		return
@@ -206,6 +219,7 @@ func New(ctx context.Context, o Options) (*Manager, error) {
 		retention:      o.HistoryRetention,
 		keep:           o.HistoryKeep,
 		routes:         o.Routes,
+		routesGen:      1,
 		open:           map[alert.Fingerprint]*entry{},
 		byID:           map[string]*entry{},
 		groupDue:       map[string]time.Time{},
@@ -322,6 +336,7 @@ func (m *Manager) load(ctx context.Context) error {
 func (m *Manager) SetRoutes(routes []*Route) {
 	m.mu.Lock()
 	m.routes = routes
+	m.routesGen++
 	m.scanDue = time.Time{}
 	m.mu.Unlock()
 }

@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -20,15 +21,18 @@ import (
 // share the same bytes (heldEvent).
 //
 // The format is private to this process (never stored or sent): strings
-// and counts as uvarints, times as seconds and nanoseconds (in UTC, as the
-// store gives them back), maps and slices with their count plus one so nil
-// stays nil.
+// and counts as uvarints, times as their zone, seconds and nanoseconds,
+// maps and slices with their count plus one so nil stays nil.
 
 const packVersion = 1
 
-// packAlert encodes a.
+// packAlert encodes a into a slice of its exact size.
 func packAlert(a *alert.Alert) []byte {
-	b := make([]byte, 0, packedSize(a))
+	var scratch [512]byte
+	return bytes.Clone(appendPacked(scratch[:0], a))
+}
+
+func appendPacked(b []byte, a *alert.Alert) []byte {
 	b = append(b, packVersion)
 	for _, s := range []string{a.ID, string(a.Fingerprint), a.RuleID, a.RuleName, string(a.State), a.Summary,
 		a.Description, a.Source, a.AcknowledgedBy, a.AckComment, a.SilencedBy} {
@@ -68,22 +72,6 @@ func packAlert(a *alert.Alert) []byte {
 	return b
 }
 
-// packedSize is about the size of a's packing, so packAlert allocates once.
-func packedSize(a *alert.Alert) int {
-	n := 64 + len(a.ID) + len(a.Fingerprint) + len(a.RuleID) + len(a.RuleName) + len(a.State) + len(a.Summary) +
-		len(a.Description) + len(a.Source) + len(a.AcknowledgedBy) + len(a.AckComment) + len(a.SilencedBy) +
-		6*12 + 16*5
-	for _, m := range []map[string]string{a.Labels, a.Annotations, a.Metadata} {
-		for k, v := range m {
-			n += len(k) + len(v) + 4
-		}
-	}
-	for _, c := range a.Channels {
-		n += len(c) + 2
-	}
-	return n
-}
-
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
@@ -101,12 +89,31 @@ func appendMap(b []byte, m map[string]string) []byte {
 	return b
 }
 
-// appendTime encodes t; the zero time is a single 0 byte.
+// Time zones a packed time comes back in: the clock's own (time.Local, the
+// engine's default clock), UTC (the store's), or any other as its name and
+// offset at that instant (an end time posted with an offset).
+const (
+	zoneZero  = 0
+	zoneUTC   = 1
+	zoneLocal = 2
+	zoneFixed = 3
+)
+
+// appendTime encodes t with its zone; the zero time is a single 0 byte.
 func appendTime(b []byte, t time.Time) []byte {
-	if t.IsZero() {
-		return append(b, 0)
+	switch loc := t.Location(); {
+	case t.IsZero():
+		return append(b, zoneZero)
+	case loc == time.UTC:
+		b = append(b, zoneUTC)
+	case loc == time.Local:
+		b = append(b, zoneLocal)
+	default:
+		name, off := t.Zone()
+		b = append(b, zoneFixed)
+		b = binary.AppendVarint(b, int64(off))
+		b = appendString(b, name)
 	}
-	b = append(b, 1)
 	b = binary.AppendVarint(b, t.Unix())
 	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
 }
@@ -114,7 +121,7 @@ func appendTime(b []byte, t time.Time) []byte {
 // unpackAlert decodes what packAlert encoded. The bytes never leave this
 // process, so an error is a bug: it names what could not be read.
 func unpackAlert(p []byte) (*alert.Alert, error) {
-	r := unpacker{b: p}
+	r := unpacker{b: p, s: string(p)}
 	if v := r.byte(); v != packVersion {
 		return nil, fmt.Errorf("packed alert: version %d, want %d", v, packVersion)
 	}
@@ -168,6 +175,7 @@ func unpackAlert(p []byte) (*alert.Alert, error) {
 // a zero value and err says what failed.
 type unpacker struct {
 	b   []byte
+	s   string // the whole packing; b is its unread tail
 	err error
 }
 
@@ -208,15 +216,17 @@ func (r *unpacker) varint() int64 {
 	return v
 }
 
+// string returns the next string as a slice of r.s, the whole packing
+// converted once, so an alert's strings cost one allocation between them.
 func (r *unpacker) string() string {
 	n := r.uvarint()
 	if n > uint64(len(r.b)) {
 		r.fail("string")
 		return ""
 	}
-	s := string(r.b[:n])
+	at := len(r.s) - len(r.b)
 	r.b = r.b[n:]
-	return s
+	return r.s[at : at+int(n)]
 }
 
 func (r *unpacker) float() float64 {
@@ -230,7 +240,25 @@ func (r *unpacker) float() float64 {
 }
 
 func (r *unpacker) time() time.Time {
-	if r.byte() == 0 {
+	zone := r.byte()
+	var loc *time.Location
+	switch zone {
+	case zoneZero:
+		return time.Time{}
+	case zoneUTC:
+		loc = time.UTC
+	case zoneLocal:
+		loc = time.Local
+	case zoneFixed:
+		off := r.varint()
+		name := r.string()
+		if off <= -1<<31 || off >= 1<<31 {
+			r.fail("time zone")
+			return time.Time{}
+		}
+		loc = time.FixedZone(name, int(off))
+	default:
+		r.fail("time zone")
 		return time.Time{}
 	}
 	sec := r.varint()
@@ -239,7 +267,7 @@ func (r *unpacker) time() time.Time {
 		r.fail("time")
 		return time.Time{}
 	}
-	return time.Unix(sec, int64(nsec)).UTC()
+	return time.Unix(sec, int64(nsec)).In(loc)
 }
 
 // count reads a count plus one (0 for nil); each item takes at least a

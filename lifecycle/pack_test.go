@@ -17,7 +17,7 @@ import (
 )
 
 // randomAlert fills every field of an alert, some of them empty or nil,
-// with times in UTC as the store gives them back.
+// with times in several zones.
 func randomAlert(r *rand.Rand) *alert.Alert {
 	str := func() string {
 		if r.IntN(4) == 0 {
@@ -25,11 +25,12 @@ func randomAlert(r *rand.Rand) *alert.Alert {
 		}
 		return "s" + strconv.Itoa(r.IntN(1e6)) + "\x00é\"\n"
 	}
+	zones := []*time.Location{time.UTC, time.Local, time.FixedZone("IST", 5*3600+1800), time.FixedZone("", -7*3600)}
 	tm := func() time.Time {
 		if r.IntN(5) == 0 {
 			return time.Time{}
 		}
-		return time.Unix(r.Int64N(1<<40)-1<<39, r.Int64N(1e9)).UTC()
+		return time.Unix(r.Int64N(1<<40)-1<<39, r.Int64N(1e9)).In(zones[r.IntN(len(zones))])
 	}
 	ptm := func() *time.Time {
 		if r.IntN(3) == 0 {
@@ -73,7 +74,8 @@ func randomAlert(r *rand.Rand) *alert.Alert {
 	return a
 }
 
-// Every field survives packing exactly, nil and empty kept apart.
+// Every field survives packing exactly (times with their zone, less the
+// monotonic clock reading), nil and empty kept apart.
 func TestPack_RoundTripsEveryField(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
@@ -203,5 +205,16 @@ func BenchmarkUnpackAlert(b *testing.B) {
 		if _, err := unpackAlert(p); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A packed alert takes the bytes it needs, no spare capacity.
+func TestPack_ExactSize(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 100 {
+		p := packAlert(randomAlert(r))
+		// At most a size class's rounding (under 1/8 of the size above 128).
+		require.LessOrEqual(t, cap(p), len(p)+len(p)/8+16, "len %d cap %d", len(p), cap(p))
 	}
 }

@@ -45,6 +45,10 @@ func (m *Manager) Tick(ctx context.Context) error {
 		}
 	}
 	for _, e := range m.open {
+		if e.a == nil && e.dueGen == m.routesGen && now.Before(e.due) {
+			due(e.due)
+			continue
+		}
 		a := e.alert()
 		tm := m.timersOf(e, a, timed)
 		switch {
@@ -66,6 +70,9 @@ func (m *Manager) Tick(ctx context.Context) error {
 			due(tm.ends)
 			due(tm.escalate)
 			due(tm.repeat)
+			if e.a == nil {
+				e.due, e.dueGen = tm.earliest(), m.routesGen
+			}
 		}
 	}
 	// The alerts changed here lower it again when the batch commits.
@@ -75,6 +82,17 @@ func (m *Manager) Tick(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// earliest is the first of tm's times, noTimer when none is set.
+func (tm timers) earliest() time.Time {
+	first := noTimer
+	for _, t := range []time.Time{tm.ends, tm.escalate, tm.repeat} {
+		if !t.IsZero() && t.Before(first) {
+			first = t
+		}
+	}
+	return first
 }
 
 // timers are the times an open alert falls due for Tick; zero when not set.
