@@ -150,7 +150,8 @@ func (e *Engine) forgetBoard() {
 // reconcileSelfAlerts raises or resolves the self-alert of every configured
 // channel whose failing replicas changed since the last push. force pushes
 // them all (a new term, the periodic refresh that moves end times on and
-// carries a changed circuit state into the description).
+// carries a changed circuit state into the description), and resolves
+// those of channels no longer configured.
 //
 // A resolve needs evidence: with a board, a successful read in this term
 // (a takeover whose read failed must not resolve an outage a follower still
@@ -190,6 +191,31 @@ func (e *Engine) reconcileSelfAlerts(ctx context.Context, force bool) {
 			continue
 		}
 		ch.raised[name] = key
+	}
+	if force && boardKnown {
+		e.resolveOrphanSelfAlerts(ctx)
+	}
+}
+
+// resolveOrphanSelfAlerts resolves the self-alerts about channels no longer
+// configured: nothing reports on those, so nothing else would resolve them
+// before their end time (24 h). It reads every open alert, so it runs only
+// with a forced reconcile (a new term, the periodic refresh).
+func (e *Engine) resolveOrphanSelfAlerts(ctx context.Context) {
+	var gone []lifecycle.Pushed
+	for _, a := range e.manager.Open() {
+		if a.Source != "api" || a.Labels["alertname"] != SelfAlertName || a.Labels["source"] != "klaxon" {
+			continue
+		}
+		if _, ok := e.channels[a.Labels["channel"]]; !ok {
+			gone = append(gone, lifecycle.Pushed{Labels: a.Labels, Resolved: true})
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	if _, err := e.manager.Push(ctx, gone); err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrNotLeader) {
+		e.log.Error("resolve self-alerts of channels no longer configured", "err", err)
 	}
 }
 

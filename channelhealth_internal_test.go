@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/klaxonhq/klaxon/alert"
+	"github.com/klaxonhq/klaxon/lifecycle"
 	"github.com/klaxonhq/klaxon/notify"
 	"github.com/klaxonhq/klaxon/store"
 )
@@ -184,4 +186,27 @@ func (b *failingBoard) ChannelReports(context.Context, time.Duration) ([]store.C
 		return nil, errors.New("connection reset")
 	}
 	return nil, nil
+}
+
+// A self-alert about a channel no longer configured (raised before a
+// configuration change and restored from the store) is resolved by the
+// next forced reconcile, not left to its 24 h end time; other pushed
+// alerts are left alone.
+func TestChannelHealth_RemovedChannelsSelfAlertResolves(t *testing.T) {
+	t.Parallel()
+	e := twoChannelEngine(t, time.Now)
+	ctx := t.Context()
+	require.NoError(t, e.pushSelfAlert(ctx, "old", []failure{{replica: e.owner, circuit: "open", lastError: "refused", typ: "webhook"}}, false))
+	require.True(t, selfAlertOpen(e, "old"))
+	other := alert.Labels{"alertname": SelfAlertName, "channel": "old"} // not klaxon's own: no source label
+	_, err := e.manager.Push(ctx, []lifecycle.Pushed{{Labels: other, Severity: alert.High}})
+	require.NoError(t, err)
+
+	require.Len(t, e.Alerts(), 2)
+	e.reconcileSelfAlerts(ctx, false)
+	require.Len(t, e.Alerts(), 2, "only a forced reconcile reads every open alert")
+	e.refreshSelfAlerts(ctx)
+	open := e.Alerts()
+	require.Len(t, open, 1, "the look-alike pushed from outside stays")
+	require.Equal(t, other, open[0].Labels)
 }
