@@ -139,7 +139,7 @@ type Manager struct {
 type entry struct {
 	// a is the alert; nil while it is packed (a pushed alert: pack.go).
 	a      *alert.Alert
-	packed []byte
+	packed string
 	// id, state and seq are the alert's, readable without unpacking.
 	id    string
 	state alert.State
@@ -172,12 +172,12 @@ func (e *entry) set(a *alert.Alert) {
 		e.a, e.packed = nil, packAlert(a)
 		return
 	}
-	e.a, e.packed = a, nil
+	e.a, e.packed = a, ""
 }
 
 // held says whether the entry holds an alert yet (a new one does not until
 // its first transition commits).
-func (e *entry) held() bool { return e.a != nil || e.packed != nil }
+func (e *entry) held() bool { return e.a != nil || e.packed != "" }
 
 // alert returns the entry's alert for reading: the held one, or a fresh
 // copy unpacked. Never change it; copy returns one to change.

@@ -1,7 +1,6 @@
 package lifecycle
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -11,7 +10,7 @@ import (
 	"github.com/klaxonhq/klaxon/notify"
 )
 
-// Pushed alerts at rest are kept packed: one pointer-free byte slice
+// Pushed alerts at rest are kept packed: one pointer-free string of bytes
 // instead of an alert.Alert (384 bytes), its label map (about 330 bytes for
 // three labels) and a dozen strings. A pushed alert is only read when
 // something happens to it (a post, an acknowledgement, its end time, the
@@ -26,10 +25,12 @@ import (
 
 const packVersion = 1
 
-// packAlert encodes a into a slice of its exact size.
-func packAlert(a *alert.Alert) []byte {
+// packAlert encodes a. The packing is a string: immutable, so the entry
+// and the records on their way share it, and the strings unpacked from it
+// are slices of it, not copies.
+func packAlert(a *alert.Alert) string {
 	var scratch [512]byte
-	return bytes.Clone(appendPacked(scratch[:0], a))
+	return string(appendPacked(scratch[:0], a))
 }
 
 func appendPacked(b []byte, a *alert.Alert) []byte {
@@ -120,8 +121,8 @@ func appendTime(b []byte, t time.Time) []byte {
 
 // unpackAlert decodes what packAlert encoded. The bytes never leave this
 // process, so an error is a bug: it names what could not be read.
-func unpackAlert(p []byte) (*alert.Alert, error) {
-	r := unpacker{b: p, s: string(p)}
+func unpackAlert(p string) (*alert.Alert, error) {
+	r := unpacker{s: p}
 	if v := r.byte(); v != packVersion {
 		return nil, fmt.Errorf("packed alert: version %d, want %d", v, packVersion)
 	}
@@ -162,8 +163,8 @@ func unpackAlert(p []byte) (*alert.Alert, error) {
 	}
 	a.EscalationLevel = int(r.varint())
 	a.Sequence = r.varint()
-	if r.err == nil && len(r.b) > 0 {
-		r.err = fmt.Errorf("%d bytes left over", len(r.b))
+	if r.err == nil && len(r.s) > 0 {
+		r.err = fmt.Errorf("%d bytes left over", len(r.s))
 	}
 	if r.err != nil {
 		return nil, fmt.Errorf("packed alert: %w", r.err)
@@ -174,8 +175,7 @@ func unpackAlert(p []byte) (*alert.Alert, error) {
 // unpacker reads a packed alert; after the first error every read returns
 // a zero value and err says what failed.
 type unpacker struct {
-	b   []byte
-	s   string // the whole packing; b is its unread tail
+	s   string // what is left to read
 	err error
 }
 
@@ -183,60 +183,74 @@ func (r *unpacker) fail(what string) {
 	if r.err == nil {
 		r.err = fmt.Errorf("truncated %s", what)
 	}
-	r.b = nil
+	r.s = ""
 }
 
 func (r *unpacker) byte() byte {
-	if len(r.b) < 1 {
+	if len(r.s) < 1 {
 		r.fail("flag")
 		return 0
 	}
-	c := r.b[0]
-	r.b = r.b[1:]
+	c := r.s[0]
+	r.s = r.s[1:]
 	return c
 }
 
+// uvarint reads what binary.AppendUvarint wrote.
 func (r *unpacker) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail("count")
-		return 0
+	var v uint64
+	for i := 0; i < binary.MaxVarintLen64 && i < len(r.s); i++ {
+		c := r.s[i]
+		if i == binary.MaxVarintLen64-1 && c > 1 {
+			break // overflows 64 bits
+		}
+		v |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			r.s = r.s[i+1:]
+			return v
+		}
 	}
-	r.b = r.b[n:]
-	return v
+	r.fail("count")
+	return 0
 }
 
+// varint reads what binary.AppendVarint wrote (zig-zag).
 func (r *unpacker) varint() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail("number")
+	u := r.uvarint()
+	if r.err != nil {
+		r.err = fmt.Errorf("truncated number")
 		return 0
 	}
-	r.b = r.b[n:]
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
+	}
 	return v
 }
 
-// string returns the next string as a slice of r.s, the whole packing
-// converted once, so an alert's strings cost one allocation between them.
+// string returns the next string as a slice of the packing: no copy.
 func (r *unpacker) string() string {
 	n := r.uvarint()
-	if n > uint64(len(r.b)) {
+	if n > uint64(len(r.s)) {
 		r.fail("string")
 		return ""
 	}
-	at := len(r.s) - len(r.b)
-	r.b = r.b[n:]
-	return r.s[at : at+int(n)]
+	v := r.s[:n]
+	r.s = r.s[n:]
+	return v
 }
 
 func (r *unpacker) float() float64 {
-	if len(r.b) < 8 {
+	if len(r.s) < 8 {
 		r.fail("number")
 		return 0
 	}
-	v := math.Float64frombits(binary.LittleEndian.Uint64(r.b))
-	r.b = r.b[8:]
-	return v
+	var u uint64
+	for i := range 8 {
+		u |= uint64(r.s[i]) << (8 * i)
+	}
+	r.s = r.s[8:]
+	return math.Float64frombits(u)
 }
 
 func (r *unpacker) time() time.Time {
@@ -274,7 +288,7 @@ func (r *unpacker) time() time.Time {
 // byte, so a count beyond the bytes left is corrupt.
 func (r *unpacker) count() uint64 {
 	n := r.uvarint()
-	if n > uint64(len(r.b))+1 {
+	if n > uint64(len(r.s))+1 {
 		r.fail("count")
 		return 0
 	}
@@ -305,7 +319,7 @@ func (r *unpacker) stringMap() map[string]string {
 // before the records are handed over, and only read after.
 type heldEvent struct {
 	ae     *notify.AlertEvent
-	packed []byte
+	packed string
 	prev   alert.State
 }
 

@@ -138,7 +138,7 @@ func (m *Manager) transition(b *batch, e *entry, next *alert.Alert, c change, no
 			return
 		}
 		e.set(next)
-		if held != nil && e.packed != nil {
+		if held != nil && e.packed != "" {
 			// The records on their way share the packed bytes, not next.
 			held.packed, held.ae = e.packed, nil
 		}
