@@ -450,12 +450,18 @@ func (w *worker) send(ctx, sendCtx context.Context, recs []*store.Notification) 
 	w.fail(recs, d.failure(lead, err, now, latency, held, "", true))
 }
 
-// fail sends the lead's failed outcome and its followers'.
+// fail sends the lead's failed outcome and its followers'. The followers'
+// are worked out from the lead's first: once the lead's is sent, the
+// finisher writes into it (its log entry's id).
 func (w *worker) fail(recs []*store.Notification, lr *result) {
-	w.d.results <- lr
 	now := w.d.now()
+	follows := make([]*result, 0, len(recs)-1)
 	for _, r := range recs[1:] {
-		w.d.results <- w.d.follow(r, recs[0], lr, now)
+		follows = append(follows, w.d.follow(r, recs[0], lr, now))
+	}
+	w.d.results <- lr
+	for _, f := range follows {
+		w.d.results <- f
 	}
 }
 
