@@ -164,15 +164,30 @@ func newEntry(a *alert.Alert, explicit []string) *entry {
 	return e
 }
 
-// set records a as the entry's alert, packing a pushed one.
+// set records a as the entry's alert, packing a pushed one. A packed
+// entry's id is a slice of its packing, so the alert's own strings can go.
 func (e *entry) set(a *alert.Alert) {
-	e.id, e.state, e.seq = a.ID, a.State, a.Sequence
+	e.state, e.seq = a.State, a.Sequence
 	e.dueGen = 0
 	if a.Source == "api" {
 		e.a, e.packed = nil, packAlert(a)
+		e.id, _ = packedKeys(e.packed)
 		return
 	}
-	e.a, e.packed = a, ""
+	e.a, e.packed, e.id = a, "", a.ID
+}
+
+// index files e in the open and byID maps. A packed entry's keys are slices
+// of its packing; assigning to a string key replaces the stored key too, so
+// an earlier key (a slice of an earlier packing) does not keep that packing
+// alive (TestManager_PushedAlertIsPackedAndSharedWithItsRecords checks).
+// Must hold mu.
+func (m *Manager) index(e *entry, fp alert.Fingerprint) {
+	if e.packed != "" {
+		_, fp = packedKeys(e.packed)
+	}
+	m.open[fp] = e
+	m.byID[e.id] = e
 }
 
 // held says whether the entry holds an alert yet (a new one does not until
@@ -318,8 +333,7 @@ func (m *Manager) load(ctx context.Context) error {
 	}
 	for _, a := range open {
 		e := newEntry(a, nil)
-		m.open[a.Fingerprint] = e
-		m.byID[a.ID] = e
+		m.index(e, a.Fingerprint)
 	}
 	sils, err := m.store.SilenceList(ctx, &store.SilenceListParams{Now: m.now()})
 	if err != nil {

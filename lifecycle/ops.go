@@ -282,6 +282,7 @@ func (m *Manager) pushBatch(ctx context.Context, in []Pushed) ([]PushResult, err
 				if cur := m.open[fp]; cur != nil {
 					cur.set(next)
 					cur.explicit = explicit
+					m.index(cur, fp)
 				}
 			})
 			b.dueAt(endsAt)

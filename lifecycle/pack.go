@@ -119,6 +119,14 @@ func appendTime(b []byte, t time.Time) []byte {
 	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
 }
 
+// packedKeys returns the id and fingerprint of a packing (its first two
+// strings) as slices of it.
+func packedKeys(p string) (string, alert.Fingerprint) {
+	r := unpacker{s: p[1:]}
+	id := r.string()
+	return id, alert.Fingerprint(r.string())
+}
+
 // unpackAlert decodes what packAlert encoded. The bytes never leave this
 // process, so an error is a bug: it names what could not be read.
 func unpackAlert(p string) (*alert.Alert, error) {

@@ -169,6 +169,23 @@ func TestManager_PushedAlertIsPackedAndSharedWithItsRecords(t *testing.T) {
 	ev2, err := held.AlertEvent()
 	require.NoError(t, err)
 	require.Equal(t, "full", ev2.Summary)
+	// The maps' keys and the entry's id are slices of the current packing:
+	// no earlier packing, and no string of the posted alert, stays alive.
+	within := func(s, p string) bool {
+		at, base := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(p)))
+		return at >= base && at+uintptr(len(s)) <= base+uintptr(len(p))
+	}
+	b.m.mu.Lock()
+	require.Len(t, b.m.open, 1)
+	for fp, e := range b.m.open {
+		require.True(t, within(string(fp), e.packed), "the fingerprint key is a slice of the packing")
+		require.True(t, within(e.id, e.packed), "the id is a slice of the packing")
+		for id := range b.m.byID {
+			require.True(t, within(id, e.packed), "the id key is a slice of the packing")
+		}
+	}
+	b.m.mu.Unlock()
+
 	open := b.m.Open()
 	require.Len(t, open, 1)
 	require.Equal(t, "fuller", open[0].Summary)

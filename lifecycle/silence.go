@@ -134,7 +134,7 @@ func (m *Manager) reconcile(ctx context.Context, now time.Time) error {
 			} else if s.ID != cur.SilencedBy {
 				next := cur.Clone()
 				next.SilencedBy = s.ID
-				b.add(store.Change{Alert: next}, func() { e.set(next) })
+				b.add(store.Change{Alert: next}, func() { e.set(next); m.index(e, next.Fingerprint) })
 			}
 		}
 	}

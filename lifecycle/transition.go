@@ -142,8 +142,7 @@ func (m *Manager) transition(b *batch, e *entry, next *alert.Alert, c change, no
 			// The records on their way share the packed bytes, not next.
 			held.packed, held.ae = e.packed, nil
 		}
-		m.open[next.Fingerprint] = e
-		m.byID[next.ID] = e
+		m.index(e, next.Fingerprint)
 	})
 }
 
