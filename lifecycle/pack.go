@@ -226,8 +226,7 @@ func (r *unpacker) uvarint() uint64 {
 func (r *unpacker) varint() int64 {
 	u := r.uvarint()
 	if r.err != nil {
-		r.err = fmt.Errorf("truncated number")
-		return 0
+		return 0 // the first failure stays what err says
 	}
 	v := int64(u >> 1)
 	if u&1 != 0 {

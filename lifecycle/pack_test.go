@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
@@ -103,7 +104,10 @@ func TestPack_CorruptBytesFail(t *testing.T) {
 		_, err := unpackAlert(p[:n])
 		require.Error(t, err, "truncated to %d of %d bytes", n, len(p))
 	}
-	_, err := unpackAlert(p + "\x00")
+	// The first failure is the one named, however many reads follow it.
+	_, err := unpackAlert("\x01\x05ab")
+	require.EqualError(t, err, "packed alert: truncated string")
+	_, err = unpackAlert(p + "\x00")
 	require.ErrorContains(t, err, "left over")
 	bad := []byte(p)
 	bad[0] = 9
@@ -239,4 +243,59 @@ func TestPack_Allocations(t *testing.T) {
 	p := packAlert(a)
 	// The alert, and its label map's header and slots: no string is copied.
 	require.Equal(t, 3.0, testing.AllocsPerRun(100, func() { _, _ = unpackAlert(p) }))
+}
+
+// The hand-written readers of the packing decode exactly what
+// encoding/binary decodes, and fail where it fails (overflow included).
+func TestPack_VarintsMatchEncodingBinary(t *testing.T) {
+	t.Parallel()
+	check := func(b []byte) {
+		r := unpacker{s: string(b)}
+		got := r.uvarint()
+		want, n := binary.Uvarint(b)
+		if n <= 0 {
+			require.Error(t, r.err, "uvarint(%x)", b)
+		} else {
+			require.NoError(t, r.err, "uvarint(%x)", b)
+			require.Equal(t, want, got, "uvarint(%x)", b)
+			require.Equal(t, string(b[n:]), r.s, "uvarint(%x) rest", b)
+		}
+		r = unpacker{s: string(b)}
+		gotv := r.varint()
+		wantv, n := binary.Varint(b)
+		if n <= 0 {
+			require.Error(t, r.err, "varint(%x)", b)
+		} else {
+			require.NoError(t, r.err, "varint(%x)", b)
+			require.Equal(t, wantv, gotv, "varint(%x)", b)
+		}
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 200_000 {
+		b := make([]byte, rng.IntN(14))
+		for i := range b {
+			switch rng.IntN(4) {
+			case 0:
+				b[i] = byte(rng.IntN(256))
+			case 1:
+				b[i] = byte(rng.IntN(3))
+			default:
+				b[i] = 0x80 | byte(rng.IntN(128))
+			}
+		}
+		check(b)
+	}
+	for last := range 256 {
+		for _, fill := range []byte{0x80, 0xff} {
+			b := []byte{fill, fill, fill, fill, fill, fill, fill, fill, fill}
+			check(append(b, byte(last)))
+			check(append(b, byte(last), 0))
+		}
+	}
+	for _, v := range []uint64{0, 1, 127, 128, 1<<63 - 1, 1 << 63, 1<<64 - 1} {
+		check(binary.AppendUvarint(nil, v))
+		check(binary.AppendVarint(nil, int64(v)))
+	}
+	f := unpacker{s: string(binary.LittleEndian.AppendUint64(nil, math.Float64bits(-1.5)))}
+	require.Equal(t, -1.5, f.float())
 }
