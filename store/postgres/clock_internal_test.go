@@ -2,15 +2,11 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"math"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/klaxonhq/klaxon/alert"
@@ -20,23 +16,8 @@ import (
 
 func openOwn(t *testing.T, o Options) *Store {
 	t.Helper()
-	url := os.Getenv("KLAXON_TEST_DATABASE_URL")
-	if url == "" {
-		t.Skip("KLAXON_TEST_DATABASE_URL not set")
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "klaxon_clock_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, url)
-		require.NoError(t, err)
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`)
-		require.NoError(t, err)
-	})
-	o.Schema = schema
+	url := DatabaseURLForTest(t)
+	o.Schema = FreshSchema(t, url)
 	s, err := Open(t.Context(), url, &o)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })

@@ -2,10 +2,7 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -25,33 +22,10 @@ func TestMain(m *testing.M) {
 }
 
 // testURL returns the test database URL or skips.
-func testURL(tb testing.TB) string {
-	tb.Helper()
-	url := os.Getenv("KLAXON_TEST_DATABASE_URL")
-	if url == "" {
-		tb.Skip("KLAXON_TEST_DATABASE_URL not set: set it to a PostgreSQL URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run these tests")
-	}
-	return url
-}
+func testURL(tb testing.TB) string { tb.Helper(); return postgres.DatabaseURLForTest(tb) }
 
-// newSchema returns a fresh schema name, dropped with everything in it when
-// the test ends.
-func newSchema(tb testing.TB, url string) string {
-	tb.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "klaxon_test_" + hex.EncodeToString(b)
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, url)
-		require.NoError(tb, err)
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`)
-		require.NoError(tb, err)
-	})
-	return schema
-}
+// newSchema returns a fresh schema name, dropped when the test ends.
+func newSchema(tb testing.TB, url string) string { tb.Helper(); return postgres.FreshSchema(tb, url) }
 
 func openTemp(tb testing.TB) *postgres.Store {
 	tb.Helper()
