@@ -21,21 +21,12 @@ import (
 // is still the stored payload: packing keeps each time's zone.
 func TestPack_EventKeepsTheClocksZone(t *testing.T) {
 	t.Parallel()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	zone := time.FixedZone("IST", 5*3600+1800)
-	now := time.Date(2026, 11, 24, 10, 0, 0, 0, zone)
 	var mu sync.Mutex
 	var recs []*store.Notification
-	m, err := New(t.Context(), Options{
-		Store: st, Routes: []*Route{{Notify: []string{"ops"}}}, Now: func() time.Time { return now }, Owner: "me",
-		OnEnqueue: func(n []*store.Notification) { mu.Lock(); recs = append(recs, n...); mu.Unlock() },
-	})
-	require.NoError(t, err)
+	m, st := zonedManager(t, func(n []*store.Notification) { mu.Lock(); recs = append(recs, n...); mu.Unlock() })
 	ctx := context.Background()
 	labels := alert.Labels{"alertname": "disk_full", "host": "db1"}
-	_, err = m.Push(ctx, []Pushed{{Labels: labels, Summary: "full"}})
+	_, err := m.Push(ctx, []Pushed{{Labels: labels, Summary: "full"}})
 	require.NoError(t, err)
 	require.Len(t, recs, 1)
 	ev, err := recs[0].Decoded.(notify.EventSource).AlertEvent()
@@ -53,17 +44,30 @@ func TestPack_EventKeepsTheClocksZone(t *testing.T) {
 // alert's times do.
 func TestPack_OpenKeepsTheClocksZone(t *testing.T) {
 	t.Parallel()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	zone := time.FixedZone("IST", 5*3600+1800)
-	now := time.Date(2026, 11, 24, 10, 0, 0, 0, zone)
-	m, err := New(t.Context(), Options{Store: st, Now: func() time.Time { return now }, Owner: "me"})
-	require.NoError(t, err)
-	_, err = m.Push(context.Background(), []Pushed{{Labels: alert.Labels{"alertname": "x"}}})
+	m, _ := zonedManager(t, nil)
+	_, err := m.Push(context.Background(), []Pushed{{Labels: alert.Labels{"alertname": "x"}}})
 	require.NoError(t, err)
 	a := m.Open()[0]
 	b, _ := json.Marshal(a)
 	t.Logf("%s", b)
-	require.Equal(t, zone, a.StartedAt.Location(), "started_at keeps the clock's zone")
+	require.Equal(t, istZone, a.StartedAt.Location(), "started_at keeps the clock's zone")
+}
+
+// istZone is a zone other than UTC and the machine's.
+var istZone = time.FixedZone("IST", 5*3600+1800)
+
+// zonedManager is a manager on SQLite whose clock runs in istZone, routing
+// everything to ops.
+func zonedManager(t *testing.T, onEnqueue func([]*store.Notification)) (*Manager, *sqlite.Store) {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	now := time.Date(2026, 11, 24, 10, 0, 0, 0, istZone)
+	m, err := New(t.Context(), Options{
+		Store: st, Routes: []*Route{{Notify: []string{"ops"}}}, Now: func() time.Time { return now }, Owner: "me",
+		OnEnqueue: onEnqueue,
+	})
+	require.NoError(t, err)
+	return m, st
 }

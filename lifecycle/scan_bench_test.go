@@ -22,18 +22,7 @@ func BenchmarkTick_FullScanOfPushedAlerts(b *testing.B) {
 func benchScan(b *testing.B, routes []*Route) {
 	bu := setup(b, routes)
 	ctx := context.Background()
-	const open = 20000
-	ends := bu.clock.now().Add(30 * 24 * time.Hour)
-	for k := 0; k < open; k += 1000 {
-		in := make([]Pushed, 1000)
-		for i := range in {
-			in[i] = Pushed{Labels: alert.Labels{"alertname": "load", "host": "db1", "i": fmt.Sprint(k + i)}, EndsAt: ends}
-		}
-		if _, err := bu.m.Push(ctx, in); err != nil {
-			b.Fatal(err)
-		}
-		bu.take()
-	}
+	pushOpen(b, bu, 20000)
 	runtime.GC()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -50,20 +39,26 @@ func benchScan(b *testing.B, routes []*Route) {
 // it under the manager's lock.
 func BenchmarkOpen_PushedAlerts(b *testing.B) {
 	bu := setup(b, []*Route{{Notify: []string{"ops"}}})
-	ctx := context.Background()
-	ends := bu.clock.now().Add(30 * 24 * time.Hour)
-	for k := 0; k < 20000; k += 1000 {
-		in := make([]Pushed, 1000)
-		for i := range in {
-			in[i] = Pushed{Labels: alert.Labels{"alertname": "load", "host": "db1", "i": fmt.Sprint(k + i)}, EndsAt: ends}
-		}
-		if _, err := bu.m.Push(ctx, in); err != nil {
-			b.Fatal(err)
-		}
-		bu.take()
-	}
+	pushOpen(b, bu, 20000)
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = bu.m.Open()
+	}
+}
+
+// pushOpen pushes n distinct alerts that stay open for a month, in posts
+// of 1,000, and drops their notifications.
+func pushOpen(b *testing.B, bu *testBundle, n int) {
+	b.Helper()
+	ends := bu.clock.now().Add(30 * 24 * time.Hour)
+	for k := 0; k < n; k += 1000 {
+		in := make([]Pushed, min(1000, n-k))
+		for i := range in {
+			in[i] = Pushed{Labels: alert.Labels{"alertname": "load", "host": "db1", "i": fmt.Sprint(k + i)}, EndsAt: ends}
+		}
+		if _, err := bu.m.Push(context.Background(), in); err != nil {
+			b.Fatal(err)
+		}
+		bu.take()
 	}
 }
