@@ -82,14 +82,7 @@ func TestEngine_SelfAlertStaysOpenWhileTheChannelFails(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 	eng := startWithGoneHook(t, klaxon.WithClock(clock))
-	selfAlert := func() *alert.Alert {
-		for _, a := range eng.Alerts() {
-			if a.Labels["alertname"] == klaxon.SelfAlertName {
-				return a
-			}
-		}
-		return nil
-	}
+	selfAlert := func() *alert.Alert { return openSelfAlert(eng, "") }
 	require.NotNil(t, selfAlert())
 
 	advance(23 * time.Hour)

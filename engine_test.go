@@ -325,14 +325,7 @@ routes:
 `)
 	_, err := eng.Manager().Push(t.Context(), []lifecycle.Pushed{{Labels: alert.Labels{"alertname": "x"}, Severity: alert.High}})
 	require.NoError(t, err)
-	selfAlert := func() *alert.Alert {
-		for _, a := range eng.Alerts() {
-			if a.Labels["alertname"] == klaxon.SelfAlertName {
-				return a
-			}
-		}
-		return nil
-	}
+	selfAlert := func() *alert.Alert { return openSelfAlert(eng, "") }
 	require.Eventually(t, func() bool { return selfAlert() != nil }, 30*time.Second, 10*time.Millisecond,
 		"the self-alert is raised")
 	require.Empty(t, selfAlert().Channels, "it notifies nobody")
@@ -341,4 +334,15 @@ routes:
 	a := selfAlert()
 	require.Empty(t, a.Channels, "the escalation step does not add the channel either")
 	require.NotEqual(t, alert.StateResolved, a.State)
+}
+
+// openSelfAlert returns eng's open self-alert about channel (any channel
+// when empty), or nil.
+func openSelfAlert(eng *klaxon.Engine, channel string) *alert.Alert {
+	for _, a := range eng.Alerts() {
+		if a.Labels["alertname"] == klaxon.SelfAlertName && (channel == "" || a.Labels["channel"] == channel) {
+			return a
+		}
+	}
+	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -47,15 +46,7 @@ func replicaSchema(t *testing.T) (dbURL, schema string) {
 func TestReplicas_ChannelFailingOnAFollowerRaisesTheSelfAlert(t *testing.T) {
 	t.Parallel()
 	dbURL, schema := replicaSchema(t)
-	ops, pager := &replicaHook{}, &replicaHook{}
-	opsSrv, pagerSrv := httptest.NewServer(ops), httptest.NewServer(pager)
-	defer opsSrv.Close()
-	defer pagerSrv.Close()
-	yml := "channels:\n  ops:\n    type: webhook\n    url: " + opsSrv.URL + "/hook\n" +
-		"  pager:\n    type: webhook\n    url: " + pagerSrv.URL + "/hook\n" +
-		"routes:\n  - notify: [ops]\n"
-	cfg, err := config.Parse("replicas.yml", []byte(yml), klaxon.LoadOptions(func(string) string { return "" }))
-	require.NoError(t, err)
+	cfg, ops, pager := opsAndPager(t)
 
 	const every, report, stale = 50 * time.Millisecond, 200 * time.Millisecond, time.Minute
 	fast := func(e *klaxon.Engine) { e.SetBoardTiming(every, report, stale) }
@@ -77,21 +68,8 @@ func TestReplicas_ChannelFailingOnAFollowerRaisesTheSelfAlert(t *testing.T) {
 	})
 	require.False(t, b.eng.Leading())
 
-	selfAlert := func() *alert.Alert {
-		for _, x := range a.eng.Alerts() {
-			if x.Labels["alertname"] == klaxon.SelfAlertName && x.Labels["channel"] == "ops" {
-				return x
-			}
-		}
-		return nil
-	}
-	types := func(h *replicaHook) []string {
-		var out []string
-		for _, g := range h.got() {
-			out = append(out, strings.Fields(g)[0])
-		}
-		return out
-	}
+	selfAlert := func() *alert.Alert { return openSelfAlert(a.eng, "ops") }
+	types := (*replicaHook).types
 	// Healthy everywhere: several rounds of reports and reads raise nothing.
 	time.Sleep(5 * every)
 	require.Nil(t, selfAlert())
@@ -148,4 +126,20 @@ func TestReplicas_ChannelFailingOnAFollowerRaisesTheSelfAlert(t *testing.T) {
 	b.stop()
 	require.Eventually(t, func() bool { return selfAlert() == nil }, 10*time.Second, 20*time.Millisecond,
 		"a stopped follower's report kept the self-alert open")
+}
+
+// opsAndPager is a configuration with two webhook channels, ops (which the
+// route notifies) and pager, each posting to a receiver of its own.
+func opsAndPager(t *testing.T) (cfg *config.Config, ops, pager *replicaHook) {
+	t.Helper()
+	ops, pager = &replicaHook{}, &replicaHook{}
+	opsSrv, pagerSrv := httptest.NewServer(ops), httptest.NewServer(pager)
+	t.Cleanup(opsSrv.Close)
+	t.Cleanup(pagerSrv.Close)
+	yml := "channels:\n  ops:\n    type: webhook\n    url: " + opsSrv.URL + "/hook\n" +
+		"  pager:\n    type: webhook\n    url: " + pagerSrv.URL + "/hook\n" +
+		"routes:\n  - notify: [ops]\n"
+	cfg, err := config.Parse("replicas.yml", []byte(yml), klaxon.LoadOptions(func(string) string { return "" }))
+	require.NoError(t, err)
+	return cfg, ops, pager
 }

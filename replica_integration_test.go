@@ -21,6 +21,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/store/postgres"
 )
 
@@ -49,6 +50,15 @@ func (h *replicaHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
+// types returns the event type of each accepted call, in order.
+func (h *replicaHook) types() []string {
+	var out []string
+	for _, g := range h.got() {
+		out = append(out, strings.Fields(g)[0])
+	}
+	return out
+}
+
 func (h *replicaHook) got() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -71,8 +81,20 @@ func startReplica(t *testing.T, dbURL, schema string, cfg *config.Config) *repli
 // it runs.
 func startReplicaWith(t *testing.T, dbURL, schema string, cfg *config.Config, before func(*klaxon.Engine)) *replica {
 	t.Helper()
-	st, err := postgres.Open(t.Context(), dbURL, &postgres.Options{Schema: schema})
+	return startReplicaOver(t, dbURL, schema, cfg, nil, before)
+}
+
+// startReplicaOver is startReplicaWith with the engine's store, when wrap
+// is set, wrap(the PostgreSQL store).
+func startReplicaOver(t *testing.T, dbURL, schema string, cfg *config.Config,
+	wrap func(*postgres.Store) store.Store, before func(*klaxon.Engine)) *replica {
+	t.Helper()
+	pg, err := postgres.Open(t.Context(), dbURL, &postgres.Options{Schema: schema})
 	require.NoError(t, err)
+	var st store.Store = pg
+	if wrap != nil {
+		st = wrap(pg)
+	}
 	eng, err := klaxon.New(klaxon.WithConfig(cfg), klaxon.WithStore(st), klaxon.WithDataDir(t.TempDir()),
 		klaxon.WithListen("127.0.0.1:0"), klaxon.WithAPIToken(replicaToken))
 	require.NoError(t, err)
@@ -85,7 +107,7 @@ func startReplicaWith(t *testing.T, dbURL, schema string, cfg *config.Config, be
 	<-eng.Ready()
 	var once sync.Once
 	r := &replica{eng: eng, url: "http://" + eng.Addr(), stop: func() {
-		once.Do(func() { cancel(); <-done; _ = st.Close() })
+		once.Do(func() { cancel(); <-done; _ = pg.Close() })
 	}}
 	t.Cleanup(r.stop)
 	return r

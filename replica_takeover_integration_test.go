@@ -3,9 +3,6 @@ package klaxon_test
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,22 +41,7 @@ func (s *flakyBoardStore) TryLead(ctx context.Context, self store.Replica) (stor
 
 func startReplicaOn(t *testing.T, dbURL, schema string, cfg *config.Config, st *flakyBoardStore, before func(*klaxon.Engine)) *replica {
 	t.Helper()
-	pg, err := postgres.Open(t.Context(), dbURL, &postgres.Options{Schema: schema})
-	require.NoError(t, err)
-	st.Store = pg
-	eng, err := klaxon.New(klaxon.WithConfig(cfg), klaxon.WithStore(st), klaxon.WithDataDir(t.TempDir()))
-	require.NoError(t, err)
-	if before != nil {
-		before(eng)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = eng.Run(ctx); close(done) }()
-	<-eng.Ready()
-	var once sync.Once
-	r := &replica{eng: eng, stop: func() { once.Do(func() { cancel(); <-done; _ = pg.Close() }) }}
-	t.Cleanup(r.stop)
-	return r
+	return startReplicaOver(t, dbURL, schema, cfg, func(pg *postgres.Store) store.Store { st.Store = pg; return st }, before)
 }
 
 // A replica that takes the lead while its read of the board fails does not
@@ -69,15 +51,7 @@ func startReplicaOn(t *testing.T, dbURL, schema string, cfg *config.Config, st *
 func TestReplicas_TakeoverWithAFailedBoardReadKeepsTheSelfAlert(t *testing.T) {
 	t.Parallel()
 	dbURL, schema := replicaSchema(t)
-	ops, pager := &replicaHook{}, &replicaHook{}
-	opsSrv, pagerSrv := httptest.NewServer(ops), httptest.NewServer(pager)
-	defer opsSrv.Close()
-	defer pagerSrv.Close()
-	yml := "channels:\n  ops:\n    type: webhook\n    url: " + opsSrv.URL + "/hook\n" +
-		"  pager:\n    type: webhook\n    url: " + pagerSrv.URL + "/hook\n" +
-		"routes:\n  - notify: [ops]\n"
-	cfg, err := config.Parse("replicas.yml", []byte(yml), klaxon.LoadOptions(func(string) string { return "" }))
-	require.NoError(t, err)
+	cfg, _, pager := opsAndPager(t)
 	fast := func(e *klaxon.Engine) { e.SetBoardTiming(50*time.Millisecond, 200*time.Millisecond, 30*time.Second) }
 
 	a := startReplicaOn(t, dbURL, schema, cfg, &flakyBoardStore{}, fast)
@@ -100,21 +74,8 @@ func TestReplicas_TakeoverWithAFailedBoardReadKeepsTheSelfAlert(t *testing.T) {
 	b := startReplicaOn(t, dbURL, schema, cfg, bst, fast)
 	require.False(t, b.eng.Leading())
 
-	selfAlert := func(e *klaxon.Engine) *alert.Alert {
-		for _, x := range e.Alerts() {
-			if x.Labels["alertname"] == klaxon.SelfAlertName && x.Labels["channel"] == "ops" {
-				return x
-			}
-		}
-		return nil
-	}
-	types := func() []string {
-		var out []string
-		for _, g := range pager.got() {
-			out = append(out, strings.Fields(g)[0])
-		}
-		return out
-	}
+	selfAlert := func(e *klaxon.Engine) *alert.Alert { return openSelfAlert(e, "ops") }
+	types := pager.types
 	require.Eventually(t, func() bool { return selfAlert(a.eng) != nil }, 10*time.Second, 10*time.Millisecond)
 	require.Eventually(t, func() bool { return len(pager.got()) == 1 }, 10*time.Second, 10*time.Millisecond)
 

@@ -63,14 +63,7 @@ routes:
 
 	_, err = eng.Manager().Push(t.Context(), []lifecycle.Pushed{{Labels: alert.Labels{"alertname": "x"}, Severity: alert.High}})
 	require.NoError(t, err)
-	selfAlert := func() *alert.Alert {
-		for _, a := range eng.Alerts() {
-			if a.Labels["alertname"] == klaxon.SelfAlertName {
-				return a
-			}
-		}
-		return nil
-	}
+	selfAlert := func() *alert.Alert { return openSelfAlert(eng, "") }
 	require.Eventually(t, func() bool { return selfAlert() != nil }, 20*time.Second, 10*time.Millisecond)
 	id := selfAlert().ID
 	dedups := func() int {
