@@ -290,8 +290,11 @@ func (m *Manager) pushBatch(ctx context.Context, in []Pushed) ([]PushResult, err
 			out[i] = PushResult{ID: next.ID, Fingerprint: fp, State: next.State}
 		default:
 			e = &entry{explicit: p.Channels}
+			// The posted labels are read, not kept: a pushed alert is
+			// packed (copied) when its transition commits, before Push
+			// returns, so no copy is needed here.
 			next := &alert.Alert{
-				ID: newID(), Fingerprint: fp, Labels: p.Labels.Clone(), Source: "api",
+				ID: newID(), Fingerprint: fp, Labels: p.Labels, Source: "api",
 				RuleName: p.Labels["alertname"], StartedAt: now, EndsAt: &endsAt,
 			}
 			pushTexts(next, p)

@@ -256,3 +256,19 @@ func TestPack_VarintsMatchEncodingBinary(t *testing.T) {
 	f := unpacker{s: string(binary.LittleEndian.AppendUint64(nil, math.Float64bits(-1.5)))}
 	require.Equal(t, -1.5, f.float())
 }
+
+// Push keeps no reference to the posted label map: changing it afterwards
+// changes nothing held.
+func TestPush_KeepsNoPostedMap(t *testing.T) {
+	t.Parallel()
+	b := setup(t, []*Route{{Notify: []string{"ops"}}})
+	labels := alert.Labels{"alertname": "disk_full", "host": "db1"}
+	_, err := b.m.Push(context.Background(), []Pushed{{Labels: labels}})
+	require.NoError(t, err)
+	recs := b.take()
+	labels["host"] = "changed"
+	require.Equal(t, "db1", b.m.Open()[0].Labels["host"])
+	ev, err := recs[0].Decoded.(notify.EventSource).AlertEvent()
+	require.NoError(t, err)
+	require.Equal(t, "db1", ev.Labels["host"])
+}
