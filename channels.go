@@ -82,6 +82,7 @@ func buildChannel(c *config.Channel, log *slog.Logger) (notify.ChannelConfig, er
 	cc := notify.ChannelConfig{
 		Name: c.Name, Channel: ch, Type: c.Type, Disabled: c.Disabled,
 		BreakerFailures: c.Breaker.Failures, BreakerOpenFor: c.Breaker.OpenFor, MaxHeld: c.MaxHeld,
+		Concurrency: c.Concurrency,
 		Retry: notify.RetryPolicy{
 			Timeout: c.Retry.Timeout, InitialBackoff: c.Retry.InitialBackoff, MaxBackoff: c.Retry.MaxBackoff,
 			MaxAge: c.Retry.MaxAge, MaxAttempts: c.Retry.MaxAttempts, Jitter: c.Retry.Jitter,

@@ -40,15 +40,15 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan error)
-	go func() { stopped <- eng.Run(ctx) }()
-	<-eng.Ready()
-
 	// In a handler: one call per request. Two of ten requests fail.
 	for i := range 10 {
 		eng.Metrics().RecordRequest(nil, 20*time.Millisecond, i < 2)
 	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error)
+	go func() { stopped <- eng.Run(ctx) }()
+	<-eng.Ready()
 	if err := eng.Evaluate(ctx); err != nil {
 		log.Fatal(err)
 	}

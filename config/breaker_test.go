@@ -66,3 +66,40 @@ channels:
 	require.Contains(t, err.Error(), "klaxon.yml:6:15: channels.ops.max_held: must not be negative (0 takes the default, 10000)")
 	require.Contains(t, err.Error(), "klaxon.yml:10:15: channels.pager.max_held:")
 }
+
+func TestParse_ChannelConcurrency(t *testing.T) {
+	t.Parallel()
+	cfg, err := Parse("klaxon.yml", []byte(`
+channels:
+  ops:
+    type: webhook
+    url: http://127.0.0.1:9099/hook
+    concurrency: 32
+  pager:
+    type: webhook
+    url: http://127.0.0.1:9099/pager
+`), fakeOpts(nil))
+	require.NoError(t, err)
+	require.Equal(t, 32, cfg.Channels["ops"].Concurrency)
+	require.Zero(t, cfg.Channels["pager"].Concurrency, "0 takes the channel type's default")
+
+	_, err = Parse("klaxon.yml", []byte(`
+channels:
+  ops:
+    type: webhook
+    url: http://127.0.0.1:9099/hook
+    concurrency: -1
+  pager:
+    type: webhook
+    url: http://127.0.0.1:9099/pager
+    concurrency: 129
+  mail:
+    type: webhook
+    url: http://127.0.0.1:9099/mail
+    concurrency: many
+`), fakeOpts(nil))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "klaxon.yml:6:18: channels.ops.concurrency: must be between 0 and 128 (0 takes the channel type's default)")
+	require.Contains(t, err.Error(), "klaxon.yml:10:18: channels.pager.concurrency: must be between 0 and 128")
+	require.Contains(t, err.Error(), "klaxon.yml:14:18: channels.mail.concurrency:")
+}

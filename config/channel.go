@@ -53,7 +53,7 @@ type LoadOptions struct {
 }
 
 // commonChannelKeys are accepted by every channel type.
-var commonChannelKeys = []string{"type", "retry", "rate_limit", "breaker", "max_held", "disabled"}
+var commonChannelKeys = []string{"type", "retry", "rate_limit", "breaker", "concurrency", "max_held", "disabled"}
 
 func (o *LoadOptions) knownTypes() string {
 	if o == nil || len(o.ChannelTypes) == 0 {
@@ -82,6 +82,8 @@ func (c *Channel) decodeNode(d *decoder, n *yaml.Node, path string) {
 			d.decode(p.val, reflect.ValueOf(&c.RateLimit).Elem(), join(path, "rate_limit"))
 		case "breaker":
 			d.decode(p.val, reflect.ValueOf(&c.Breaker).Elem(), join(path, "breaker"))
+		case "concurrency":
+			d.decode(p.val, reflect.ValueOf(&c.Concurrency).Elem(), join(path, "concurrency"))
 		case "max_held":
 			d.decode(p.val, reflect.ValueOf(&c.MaxHeld).Elem(), join(path, "max_held"))
 		case "disabled":

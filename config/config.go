@@ -96,7 +96,7 @@ type History struct {
 }
 
 // Channel is one configured destination. The keys common to every channel
-// type (type, retry, rate_limit, breaker, max_held, disabled) are decoded here; the rest are
+// type (type, retry, rate_limit, breaker, concurrency, max_held, disabled) are decoded here; the rest are
 // decoded strictly into Config, whose type the channel type registry
 // (LoadOptions.ChannelTypes) decides.
 type Channel struct {
@@ -119,6 +119,11 @@ type Channel struct {
 	RateLimit *RateLimit `yaml:"-"`
 	// Breaker tunes the channel's circuit breaker (key breaker).
 	Breaker Breaker `yaml:"-"`
+	// Concurrency is how many of the channel's sends run at once (key
+	// concurrency), at most MaxConcurrency. Default 0: the channel type's
+	// own (16 for webhooks, 8 for other types, 1 under a rate limit below
+	// 2 per second).
+	Concurrency int `yaml:"-"`
 	// MaxHeld bounds the channel's notifications held in memory, queued or
 	// in flight (key max_held); the rest of a backlog waits in the store.
 	// Default 0: notify.DefaultMaxHeld (10,000).

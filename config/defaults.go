@@ -24,6 +24,9 @@ const (
 	DefaultRetention = 168 * time.Hour
 	// DefaultMaxResolved is history.max_resolved.
 	DefaultMaxResolved = 10000
+	// MaxConcurrency bounds channels.*.concurrency: more sends at once to
+	// one receiver than this is a storm, not a delivery.
+	MaxConcurrency = 128
 	// DefaultAttemptTimeout is channels.*.retry.timeout.
 	DefaultAttemptTimeout = 10 * time.Second
 	// DefaultInitialBackoff is channels.*.retry.initial_backoff.

@@ -46,6 +46,7 @@
 //	                           max_age 1h, max_attempts 0 (unlimited within max_age), jitter 0.2
 //	channels.*.rate_limit      none; burst 1 when per_second is set
 //	channels.*.breaker         failures 10 in a row (or half of 20+ calls in a minute), open_for 10s
+//	channels.*.concurrency     16 sends at once for webhooks, 8 for other types, 1 under a rate limit below 2/s
 //	channels.*.max_held        10000 notifications in memory (the rest of a backlog waits in the store)
 //	routes[*].group_wait       0
 //	routes[*].group_interval   5m

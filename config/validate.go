@@ -256,6 +256,9 @@ func (v *validator) channel(name string, ch *Channel) {
 	if ch.Breaker.OpenFor < 0 {
 		v.add(path+".breaker.open_for", "must not be negative")
 	}
+	if ch.Concurrency < 0 || ch.Concurrency > MaxConcurrency {
+		v.add(path+".concurrency", "must be between 0 and %d (0 takes the channel type's default)", MaxConcurrency)
+	}
 	if ch.MaxHeld < 0 {
 		v.add(path+".max_held", "must not be negative (0 takes the default, 10000)")
 	}

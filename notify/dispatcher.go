@@ -30,8 +30,9 @@ type ChannelConfig struct {
 	RateLimit float64
 	// Burst is the bucket size; default 1 when limited.
 	Burst int
-	// Concurrency is how many sends of this channel run at once; default 8
-	// (1 when the rate limit is below 2 per second).
+	// Concurrency is how many sends of this channel run at once; 0 takes
+	// the channel's own default (Concurrent), else 8, and 1 when the rate
+	// limit is below 2 per second.
 	Concurrency int
 	// Disabled channels are skipped: their notifications fail over or fail.
 	Disabled bool

@@ -147,6 +147,14 @@ type RateLimited interface {
 	DefaultRateLimit() (perSecond float64, burst int)
 }
 
+// Concurrent is implemented by channels that say how many of their sends
+// may run at once by default; the configuration's concurrency overrides it.
+// Without it a channel runs 8 at once (1 under a rate limit below 2 per
+// second).
+type Concurrent interface {
+	DefaultConcurrency() int
+}
+
 // Typed is implemented by channels to report their type ("webhook", "slack").
 type Typed interface {
 	Type() string

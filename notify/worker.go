@@ -64,6 +64,10 @@ type worker struct {
 	healthy bool
 }
 
+// defaultConcurrency is how many sends of a channel run at once unless the
+// channel (Concurrent) or its configuration says otherwise.
+const defaultConcurrency = 8
+
 func newWorker(d *Dispatcher, c ChannelConfig, failures uint32, openFor time.Duration, maxHeld int) *worker {
 	w := &worker{
 		d: d, cfg: c, retry: c.Retry.WithDefaults(), maxHeld: maxHeld,
@@ -82,7 +86,10 @@ func newWorker(d *Dispatcher, c ChannelConfig, failures uint32, openFor time.Dur
 	}
 	w.concurrency = c.Concurrency
 	if w.concurrency <= 0 {
-		w.concurrency = 8
+		w.concurrency = defaultConcurrency
+		if cc, ok := c.Channel.(Concurrent); ok && cc.DefaultConcurrency() > 0 {
+			w.concurrency = cc.DefaultConcurrency()
+		}
 		if perSec > 0 && perSec < 2 {
 			w.concurrency = 1
 		}
