@@ -451,6 +451,11 @@ func (m *Manager) commit(ctx context.Context, b *batch) error {
 			if r.Decoded != nil {
 				r.Payload = nil
 			}
+			if h, ok := r.Decoded.(*heldEvent); ok && h.packed != "" {
+				// Their names share the packing too, so the alert's own
+				// id and fingerprint strings can go.
+				r.AlertID, r.Fingerprint = packedKeys(h.packed)
+			}
 		}
 		m.enqueue(recs)
 	}

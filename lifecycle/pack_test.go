@@ -92,9 +92,16 @@ func FuzzUnpackAlert(f *testing.F) {
 	})
 }
 
+// within reports whether s's bytes lie inside p's.
+func within(s, p string) bool {
+	at, base := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(p)))
+	return at >= base && at+uintptr(len(s)) <= base+uintptr(len(p))
+}
+
 // A pushed alert at rest is packed, and the records on their way share its
-// bytes: the event they carry is the committed alert, equal to the stored
-// payload, and later posts do not change it.
+// bytes (their event, alert id and fingerprint): the event they carry is
+// the committed alert, equal to the stored payload, and later posts do not
+// change it.
 func TestManager_PushedAlertIsPackedAndSharedWithItsRecords(t *testing.T) {
 	t.Parallel()
 	b := setup(t, []*Route{{Notify: []string{"ops"}}})
@@ -113,6 +120,10 @@ func TestManager_PushedAlertIsPackedAndSharedWithItsRecords(t *testing.T) {
 	require.True(t, ok)
 	require.Nil(t, held.ae, "the record holds the packed bytes, not the alert")
 	require.Equal(t, unsafe.StringData(e.packed), unsafe.StringData(held.packed), "and shares the entry's bytes")
+	require.True(t, within(recs[0].AlertID, e.packed), "the record's alert id is a slice of the packing")
+	require.True(t, within(string(recs[0].Fingerprint), e.packed), "so is its fingerprint")
+	require.Equal(t, e.id, recs[0].AlertID)
+	require.Equal(t, alert.NewFingerprint("", labels), recs[0].Fingerprint)
 	b.m.mu.Unlock()
 
 	ev, err := held.AlertEvent()
@@ -134,10 +145,6 @@ func TestManager_PushedAlertIsPackedAndSharedWithItsRecords(t *testing.T) {
 	require.Equal(t, "full", ev2.Summary)
 	// The maps' keys and the entry's id are slices of the current packing:
 	// no earlier packing, and no string of the posted alert, stays alive.
-	within := func(s, p string) bool {
-		at, base := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(p)))
-		return at >= base && at+uintptr(len(s)) <= base+uintptr(len(p))
-	}
 	b.m.mu.Lock()
 	require.Len(t, b.m.open, 1)
 	for fp, e := range b.m.open {

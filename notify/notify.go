@@ -101,6 +101,9 @@ func (n *Notification) Alert() *alert.Alert { return n.Alerts[0].Alert }
 // only holds [0-9a-z_-].
 func IdempotencyKey(alertID string, fp alert.Fingerprint, sequence int64, channel string) string {
 	var b strings.Builder
+	// One allocation of about the key's size: a key is held with each
+	// notification on its way.
+	b.Grow(len(fp) + len("-01234567-") + 20 + 1 + len(channel))
 	b.WriteString(string(fp))
 	b.WriteByte('-')
 	h := fnv.New32a()
