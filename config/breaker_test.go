@@ -103,3 +103,23 @@ channels:
 	require.Contains(t, err.Error(), "klaxon.yml:10:18: channels.pager.concurrency: must be between 0 and 128")
 	require.Contains(t, err.Error(), "klaxon.yml:14:18: channels.mail.concurrency:")
 }
+
+// An integer key refuses a fraction instead of truncating it: 1.5 would
+// become 1, and 0.5 would become 0, the default.
+func TestParse_IntegerKeysRefuseFractions(t *testing.T) {
+	t.Parallel()
+	_, err := Parse("klaxon.yml", []byte(`
+channels:
+  ops:
+    type: webhook
+    url: http://127.0.0.1:9099/hook
+    concurrency: 1.5
+    max_held: 0.5
+    breaker:
+      failures: 2.0
+`), fakeOpts(nil))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), `klaxon.yml:6:18: channels.ops.concurrency: expected an integer, got "1.5"`)
+	require.Contains(t, err.Error(), `klaxon.yml:7:15: channels.ops.max_held: expected an integer, got "0.5"`)
+	require.Contains(t, err.Error(), `klaxon.yml:9:17: channels.ops.breaker.failures: expected an integer, got "2.0"`)
+}

@@ -237,12 +237,26 @@ func (d *decoder) decodeLeaf(n *yaml.Node, v reflect.Value, path string) {
 		d.addAt(n, path, "expected %s, got %s", want, d.describe(n))
 		return
 	}
+	if isInteger(v.Kind()) && n.ShortTag() == "!!float" {
+		// yaml.v3 would truncate 1.5 to 1, and 0.5 to 0 (a default).
+		d.addAt(n, path, "expected %s, got %s", want, d.describe(n))
+		return
+	}
 	p := reflect.New(v.Type())
 	if err := n.Decode(p.Interface()); err != nil {
 		d.addAt(n, path, "expected %s, got %s", want, d.describe(n))
 		return
 	}
 	v.Set(p.Elem())
+}
+
+func isInteger(k reflect.Kind) bool {
+	switch k {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return true
+	}
+	return false
 }
 
 func kindName(t reflect.Type) string {

@@ -14,15 +14,20 @@ import (
 	"github.com/klaxonhq/klaxon/store/sqlite"
 )
 
-// countingStore counts Apply calls and the changes each carried.
+// countingStore counts Apply calls and the changes each carried, and runs
+// hook (when set) before the Apply that makes the count at.
 type countingStore struct {
 	store.Store
 	applies atomic.Int64
 	most    atomic.Int64
+	at      int64
+	hook    func()
 }
 
 func (c *countingStore) Apply(ctx context.Context, p *store.ApplyParams) ([]*store.Notification, error) {
-	c.applies.Add(1)
+	if n := c.applies.Add(1); c.hook != nil && n == c.at {
+		c.hook()
+	}
 	if n := int64(len(p.Changes)); n > c.most.Load() {
 		c.most.Store(n)
 	}

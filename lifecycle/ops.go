@@ -144,11 +144,11 @@ type pushReq struct {
 // alert that is already open only gets its end time (and texts) refreshed;
 // a resolved one resolves the open alert (unknown labels are ignored).
 //
-// Concurrent calls share a transaction (group commit): the caller that gets
-// the lock applies every post waiting by then, in arrival order, as if one
-// after the other, and commits them once. Each caller returns once its
-// alerts are durable; a failed commit fails every post in it, and none of
-// them changed anything.
+// Concurrent calls share transactions (group commit): the caller that gets
+// the lock applies the oldest posts waiting by then, up to maxGroupAlerts,
+// in arrival order, as if one after the other, and commits them once. Each
+// caller returns once its alerts are durable; a failed commit fails every
+// post in it, and none of them changed anything.
 func (m *Manager) Push(ctx context.Context, in []Pushed) ([]PushResult, error) {
 	for i := range in {
 		if len(in[i].Labels) == 0 {
@@ -166,21 +166,31 @@ func (m *Manager) Push(ctx context.Context, in []Pushed) ([]PushResult, error) {
 }
 
 // lead commits the waiting posts, a group at a time, until req is
-// committed: the posts ahead of it may fill groups of their own first
-// (maxGroupAlerts). A caller whose post an earlier leader committed
-// returns at once.
+// committed. Its caller must lead on: the callers of posts committed in
+// earlier groups return without leading, so nobody else may come for req.
+// The lock is taken for one group at a time, so those callers, and Tick or
+// an acknowledgement, get their turn between groups.
 func (m *Manager) lead(ctx context.Context, req *pushReq) {
+	for m.leadOne(ctx, req) {
+	}
+}
+
+// leadOne commits the next group unless req is committed already, and
+// reports whether it committed one.
+func (m *Manager) leadOne(ctx context.Context, req *pushReq) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for !req.committed() {
-		m.pushMu.Lock()
-		reqs := m.takeGroup()
-		m.pushMu.Unlock()
-		if len(reqs) == 0 {
-			return // unreachable: req waits in pushQ until a group takes it
-		}
-		m.commitGroup(ctx, req, reqs)
+	if req.committed() {
+		return false
 	}
+	m.pushMu.Lock()
+	reqs := m.takeGroup()
+	m.pushMu.Unlock()
+	if len(reqs) == 0 {
+		panic("lifecycle: a post waiting to commit is missing from the queue")
+	}
+	m.commitGroup(ctx, req, reqs)
+	return true
 }
 
 // commitGroup applies reqs in one transaction. If that panics, the group's

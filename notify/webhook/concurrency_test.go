@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,13 +17,25 @@ import (
 
 var _ notify.Concurrent = (*Channel)(nil)
 
-// The dispatcher runs DefaultConcurrency sends at once to a webhook; the
-// channel keeps a connection for each, so a second round of parallel sends
-// opens none.
+// The dispatcher runs DefaultConcurrency sends at once to a webhook, and
+// up to config.MaxConcurrency when configured; the channel keeps a
+// connection for each, so a second round of parallel sends opens none.
 func TestChannel_KeepsAConnectionPerParallelSend(t *testing.T) {
 	t.Parallel()
+	ch, err := New("ops", Config{URL: secret.New("http://127.0.0.1:1/hook")})
+	require.NoError(t, err)
+	require.Equal(t, 16, ch.DefaultConcurrency())
+	for _, n := range []int{ch.DefaultConcurrency(), 128} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			t.Parallel()
+			requireConnectionPerSend(t, n)
+		})
+	}
+}
+
+func requireConnectionPerSend(t *testing.T, n int) {
 	var conns atomic.Int64
-	arrived := make(chan struct{}, 64)
+	arrived := make(chan struct{}, n)
 	proceed := make(chan struct{})
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		arrived <- struct{}{}
@@ -36,11 +49,8 @@ func TestChannel_KeepsAConnectionPerParallelSend(t *testing.T) {
 	}
 	srv.Start()
 	defer srv.Close()
-
 	ch, err := New("ops", Config{URL: secret.New(srv.URL + "/hook")})
 	require.NoError(t, err)
-	n := ch.DefaultConcurrency()
-	require.Equal(t, 16, n)
 
 	round := func() {
 		var wg sync.WaitGroup
