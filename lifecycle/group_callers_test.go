@@ -3,7 +3,6 @@ package lifecycle
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -13,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klaxonhq/klaxon/alert"
-	"github.com/klaxonhq/klaxon/store/sqlite"
 )
 
 // A caller whose post an earlier group committed returns while the leader
@@ -21,12 +19,7 @@ import (
 // time, so it does not keep that caller (or Tick, or an acknowledgement)
 // waiting for groups that are not theirs.
 func TestPush_CommittedCallerReturnsBetweenTheLeadersGroups(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	gs := &countingStore{Store: st}
-	m, err := New(t.Context(), Options{Store: gs, Routes: []*Route{{Notify: []string{"ops"}}}, Owner: "me"})
-	require.NoError(t, err)
+	m, gs := groupManager(t, nil)
 	ctx := context.Background()
 
 	m.mu.Lock() // another m.mu holder (a Tick, a previous leader)
@@ -77,12 +70,7 @@ func TestPush_CommittedCallerReturnsBetweenTheLeadersGroups(t *testing.T) {
 // empty posts), each posting firing then resolving: nobody waits forever,
 // each post commits once, and arrival order holds per poster.
 func TestPush_ConcurrentPostersOfEverySize(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	cs := &countingStore{Store: st}
-	m, err := New(t.Context(), Options{Store: cs, Routes: []*Route{{Notify: []string{"ops"}}}, Owner: "me"})
-	require.NoError(t, err)
+	m, cs := groupManager(t, nil)
 	ctx := context.Background()
 
 	sizes := []int{0, 1, 7, 120, 250, 499, 500, 501, 650}
@@ -151,16 +139,7 @@ func TestPush_ConcurrentPostersOfEverySize(t *testing.T) {
 // A group that panics under one leader does not strand a live caller queued
 // behind that leader's post: it leads its own group next and succeeds.
 func TestPush_PanicDoesNotStrandALaterCaller(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	m, err := New(t.Context(), Options{Store: st, Routes: []*Route{{Notify: []string{"ops"}}}, Owner: "me",
-		Render: func(a *alert.Alert) {
-			if a.Labels["boom"] != "" {
-				panic("template exploded")
-			}
-		}})
-	require.NoError(t, err)
+	m, _ := groupManager(t, explodeOnBoom)
 	ctx := context.Background()
 	bad := postOf("bad", maxGroupAlerts)
 	bad.in[0].Labels["boom"] = "1"

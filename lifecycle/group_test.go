@@ -34,6 +34,26 @@ func (c *countingStore) Apply(ctx context.Context, p *store.ApplyParams) ([]*sto
 	return c.Store.Apply(ctx, p)
 }
 
+// groupManager returns a manager over a fresh SQLite store, counted, that
+// routes every alert to ops; render is its Render (nil for none).
+func groupManager(t *testing.T, render func(*alert.Alert)) (*Manager, *countingStore) {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	cs := &countingStore{Store: st}
+	m, err := New(t.Context(), Options{Store: cs, Routes: []*Route{{Notify: []string{"ops"}}}, Owner: "me", Render: render})
+	require.NoError(t, err)
+	return m, cs
+}
+
+// explodeOnBoom is a Render that panics on an alert labelled boom.
+func explodeOnBoom(a *alert.Alert) {
+	if a.Labels["boom"] != "" {
+		panic("template exploded")
+	}
+}
+
 func postOf(prefix string, n int) *pushReq {
 	in := make([]Pushed, n)
 	for i := range in {
@@ -70,12 +90,7 @@ func TestTakeGroup_BoundsTheAlertsOfOneCommit(t *testing.T) {
 // ahead of it go in groups within the bound, in arrival order, each once.
 func TestPush_LeaderCommitsGroupsUntilItsOwnPost(t *testing.T) {
 	t.Parallel()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	cs := &countingStore{Store: st}
-	m, err := New(t.Context(), Options{Store: cs, Routes: []*Route{{Notify: []string{"ops"}}}, Owner: "me"})
-	require.NoError(t, err)
+	m, cs := groupManager(t, nil)
 	ctx := context.Background()
 	before := cs.applies.Load()
 
@@ -102,16 +117,7 @@ func TestPush_LeaderCommitsGroupsUntilItsOwnPost(t *testing.T) {
 // for a later group, so no caller waits forever for a post nobody leads.
 func TestPush_PanicFailsTheLeadersWaitingPostToo(t *testing.T) {
 	t.Parallel()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	m, err := New(t.Context(), Options{Store: st, Routes: []*Route{{Notify: []string{"ops"}}}, Owner: "me",
-		Render: func(a *alert.Alert) {
-			if a.Labels["boom"] != "" {
-				panic("template exploded")
-			}
-		}})
-	require.NoError(t, err)
+	m, _ := groupManager(t, explodeOnBoom)
 	bad := postOf("bad", maxGroupAlerts)
 	bad.in[0].Labels["boom"] = "1"
 	m.pushQ = append(m.pushQ, bad)

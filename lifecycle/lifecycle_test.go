@@ -434,16 +434,7 @@ func mustJSON(t *testing.T, v any) []byte {
 // leaves the manager usable.
 func TestManager_PushPanicReleasesTheGroup(t *testing.T) {
 	t.Parallel()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"), nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	m, err := New(t.Context(), Options{Store: st, Routes: []*Route{{Notify: []string{"ops"}}}, Owner: "me",
-		Render: func(a *alert.Alert) {
-			if a.Labels["boom"] != "" {
-				panic("template exploded")
-			}
-		}})
-	require.NoError(t, err)
+	m, _ := groupManager(t, explodeOnBoom)
 	ctx := context.Background()
 
 	// Queue a second post behind the one that panics, as a concurrent
