@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -35,73 +36,59 @@ channels:
 	require.Contains(t, err.Error(), `klaxon.yml:8:7: channels.ops.breaker.open_fr: unknown key "open_fr" (did you mean open_for?)`)
 }
 
-func TestParse_ChannelMaxHeld(t *testing.T) {
+// A channel's integer keys: a value is taken, an absent key is 0 (the
+// default), and a value out of range or not a number is refused at its
+// line and column.
+func TestParse_ChannelIntegerKeys(t *testing.T) {
 	t.Parallel()
-	cfg, err := Parse("klaxon.yml", []byte(`
+	for _, tc := range []struct {
+		key        string
+		good       int
+		get        func(*Channel) int
+		bad        string
+		badMessage string
+		worse      string // refused with a message about its type
+	}{
+		{key: "max_held", good: 500, get: func(c *Channel) int { return c.MaxHeld },
+			bad: "-3", badMessage: "must not be negative (0 takes the default, 10000)", worse: "lots"},
+		{key: "concurrency", good: 32, get: func(c *Channel) int { return c.Concurrency },
+			bad: "129", badMessage: "must be between 0 and 128 (0 takes the channel type's default)", worse: "many"},
+		{key: "concurrency", good: 1, get: func(c *Channel) int { return c.Concurrency },
+			bad: "-1", badMessage: "must be between 0 and 128 (0 takes the channel type's default)", worse: "[1]"},
+	} {
+		t.Run(tc.key+"="+tc.bad, func(t *testing.T) {
+			t.Parallel()
+			col := len("    "+tc.key+": ") + 1
+			cfg, err := Parse("klaxon.yml", []byte(fmt.Sprintf(`
 channels:
   ops:
     type: webhook
     url: http://127.0.0.1:9099/hook
-    max_held: 500
+    %s: %d
   pager:
     type: webhook
     url: http://127.0.0.1:9099/pager
-`), fakeOpts(nil))
-	require.NoError(t, err)
-	require.Equal(t, 500, cfg.Channels["ops"].MaxHeld)
-	require.Zero(t, cfg.Channels["pager"].MaxHeld, "0 takes the dispatcher's default")
+`, tc.key, tc.good)), fakeOpts(nil))
+			require.NoError(t, err)
+			require.Equal(t, tc.good, tc.get(cfg.Channels["ops"]))
+			require.Zero(t, tc.get(cfg.Channels["pager"]), "0 takes the default")
 
-	_, err = Parse("klaxon.yml", []byte(`
+			_, err = Parse("klaxon.yml", []byte(fmt.Sprintf(`
 channels:
   ops:
     type: webhook
     url: http://127.0.0.1:9099/hook
-    max_held: -3
+    %s: %s
   pager:
     type: webhook
     url: http://127.0.0.1:9099/pager
-    max_held: lots
-`), fakeOpts(nil))
-	require.Error(t, err)
-	require.Contains(t, err.Error(), "klaxon.yml:6:15: channels.ops.max_held: must not be negative (0 takes the default, 10000)")
-	require.Contains(t, err.Error(), "klaxon.yml:10:15: channels.pager.max_held:")
-}
-
-func TestParse_ChannelConcurrency(t *testing.T) {
-	t.Parallel()
-	cfg, err := Parse("klaxon.yml", []byte(`
-channels:
-  ops:
-    type: webhook
-    url: http://127.0.0.1:9099/hook
-    concurrency: 32
-  pager:
-    type: webhook
-    url: http://127.0.0.1:9099/pager
-`), fakeOpts(nil))
-	require.NoError(t, err)
-	require.Equal(t, 32, cfg.Channels["ops"].Concurrency)
-	require.Zero(t, cfg.Channels["pager"].Concurrency, "0 takes the channel type's default")
-
-	_, err = Parse("klaxon.yml", []byte(`
-channels:
-  ops:
-    type: webhook
-    url: http://127.0.0.1:9099/hook
-    concurrency: -1
-  pager:
-    type: webhook
-    url: http://127.0.0.1:9099/pager
-    concurrency: 129
-  mail:
-    type: webhook
-    url: http://127.0.0.1:9099/mail
-    concurrency: many
-`), fakeOpts(nil))
-	require.Error(t, err)
-	require.Contains(t, err.Error(), "klaxon.yml:6:18: channels.ops.concurrency: must be between 0 and 128 (0 takes the channel type's default)")
-	require.Contains(t, err.Error(), "klaxon.yml:10:18: channels.pager.concurrency: must be between 0 and 128")
-	require.Contains(t, err.Error(), "klaxon.yml:14:18: channels.mail.concurrency:")
+    %s: %s
+`, tc.key, tc.bad, tc.key, tc.worse)), fakeOpts(nil))
+			require.Error(t, err)
+			require.Contains(t, err.Error(), fmt.Sprintf("klaxon.yml:6:%d: channels.ops.%s: %s", col, tc.key, tc.badMessage))
+			require.Contains(t, err.Error(), fmt.Sprintf("klaxon.yml:10:%d: channels.pager.%s: expected an integer, got", col, tc.key))
+		})
+	}
 }
 
 // An integer key refuses a fraction instead of truncating it: 1.5 would
