@@ -91,8 +91,9 @@ channels:
 	}
 }
 
-// An integer key refuses a fraction instead of truncating it: 1.5 would
-// become 1, and 0.5 would become 0, the default.
+// An integer key refuses a fraction instead of truncating it (1.5 would
+// become 1, and 0.5 would become 0, the default), and takes a whole number
+// in any form: Helm renders 1000000 as 1e+06.
 func TestParse_IntegerKeysRefuseFractions(t *testing.T) {
 	t.Parallel()
 	_, err := Parse("klaxon.yml", []byte(`
@@ -103,10 +104,35 @@ channels:
     concurrency: 1.5
     max_held: 0.5
     breaker:
-      failures: 2.0
+      failures: 2.5e+0
 `), fakeOpts(nil))
 	require.Error(t, err)
 	require.Contains(t, err.Error(), `klaxon.yml:6:18: channels.ops.concurrency: expected an integer, got "1.5"`)
 	require.Contains(t, err.Error(), `klaxon.yml:7:15: channels.ops.max_held: expected an integer, got "0.5"`)
-	require.Contains(t, err.Error(), `klaxon.yml:9:17: channels.ops.breaker.failures: expected an integer, got "2.0"`)
+	require.Contains(t, err.Error(), `klaxon.yml:9:17: channels.ops.breaker.failures: expected an integer, got "2.5e+0"`)
+
+	cfg, err := Parse("klaxon.yml", []byte(`
+history:
+  max_resolved: 1e+06
+channels:
+  ops:
+    type: webhook
+    url: http://127.0.0.1:9099/hook
+    max_held: 1e+05
+    concurrency: 2.0
+scrape:
+  - url: http://127.0.0.1:9100/metrics
+    sample_limit: 2e+06
+`), fakeOpts(nil))
+	require.NoError(t, err)
+	require.Equal(t, 1000000, cfg.History.MaxResolved)
+	require.Equal(t, 100000, cfg.Channels["ops"].MaxHeld)
+	require.Equal(t, 2, cfg.Channels["ops"].Concurrency)
+	require.Equal(t, 2000000, cfg.Scrape[0].SampleLimit)
+
+	_, err = Parse("klaxon.yml", []byte(`
+history:
+  max_resolved: 1e+30
+`), fakeOpts(nil))
+	require.ErrorContains(t, err, `history.max_resolved: expected an integer, got "1e+30"`)
 }

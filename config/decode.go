@@ -3,6 +3,7 @@ package config
 import (
 	"encoding"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -237,8 +238,10 @@ func (d *decoder) decodeLeaf(n *yaml.Node, v reflect.Value, path string) {
 		d.addAt(n, path, "expected %s, got %s", want, d.describe(n))
 		return
 	}
-	if isInteger(v.Kind()) && n.ShortTag() == "!!float" {
-		// yaml.v3 would truncate 1.5 to 1, and 0.5 to 0 (a default).
+	if isInteger(v.Kind()) && n.ShortTag() == "!!float" && !wholeNumber(n.Value) {
+		// yaml.v3 would truncate 1.5 to 1, and 0.5 to 0 (a default). A
+		// whole number in another form (1e+06, as Helm renders 1000000;
+		// 2.0) is taken as it is.
 		d.addAt(n, path, "expected %s, got %s", want, d.describe(n))
 		return
 	}
@@ -248,6 +251,13 @@ func (d *decoder) decodeLeaf(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	v.Set(p.Elem())
+}
+
+// wholeNumber reports whether a YAML float's text is a whole number that
+// an int64 holds exactly.
+func wholeNumber(text string) bool {
+	f, err := strconv.ParseFloat(strings.ReplaceAll(text, "_", ""), 64)
+	return err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53
 }
 
 func isInteger(k reflect.Kind) bool {

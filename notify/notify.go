@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/klaxonhq/klaxon/alert"
 )
@@ -100,22 +101,25 @@ func (n *Notification) Alert() *alert.Alert { return n.Alerts[0].Alert }
 // transition sequence and the channel. Fingerprints are hex, so the key
 // only holds [0-9a-z_-].
 func IdempotencyKey(alertID string, fp alert.Fingerprint, sequence int64, channel string) string {
-	var b strings.Builder
-	// One allocation of about the key's size: a key is held with each
-	// notification on its way.
-	b.Grow(len(fp) + len("-01234567-") + 20 + 1 + len(channel))
-	b.WriteString(string(fp))
-	b.WriteByte('-')
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(alertID))
-	var inc [9]byte
-	b.Write(strconv.AppendUint(inc[:0], uint64(h.Sum32())|1<<32, 16)[1:])
+	var incBuf [9]byte
+	inc := strconv.AppendUint(incBuf[:0], uint64(h.Sum32())|1<<32, 16)[1:]
+	var seqBuf [20]byte
+	seq := strconv.AppendInt(seqBuf[:0], sequence, 10)
+	// One allocation of the key's own size: a key is held with each
+	// notification on its way. Each rune of the channel becomes one byte.
+	var b strings.Builder
+	b.Grow(len(fp) + 1 + len(inc) + 1 + len(seq) + 1 + utf8.RuneCountInString(channel))
+	b.WriteString(string(fp))
 	b.WriteByte('-')
-	b.WriteString(strconv.FormatInt(sequence, 10))
+	b.Write(inc)
+	b.WriteByte('-')
+	b.Write(seq)
 	b.WriteByte('-')
 	for _, r := range channel {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' {
-			b.WriteRune(r)
+			b.WriteByte(byte(r))
 		} else {
 			b.WriteByte('_')
 		}

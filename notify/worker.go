@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -219,7 +220,9 @@ func (w *worker) rememberThread(r *store.Notification, ev Event, thread string) 
 		if len(w.threads) >= maxThreads {
 			clear(w.threads)
 		}
-		w.threads[r.AlertID] = thread
+		// A clone: a record's alert id may be a slice of its alert's
+		// packed bytes, which the map would keep alive after a repost.
+		w.threads[strings.Clone(r.AlertID)] = thread
 	}
 }
 
