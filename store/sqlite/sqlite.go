@@ -94,10 +94,17 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 			// writer: faster delivery of a burst, and the WAL
 			// stays under ~32 MB.
 			q.Add("_pragma", "wal_autocheckpoint(8000)")
+			// 1 MB of page cache instead of SQLite's 2 MB: the writer
+			// touches the tails of its tables and indexes, and the one
+			// random index (open fingerprints) is read back from the OS's
+			// cache. Harness, 4 interleaved pairs: peak RSS of a
+			// 20,000-alert burst 67.4-70.6 MB against 67.7-74.1, the same
+			// speed; at 100,000 alerts 169 MB against 180 and 5 % less CPU.
+			q.Add("_pragma", "cache_size(-1000)")
 		} else {
 			q.Add("_pragma", "query_only(1)")
 			// Readers serve lists and counts, mostly of recent rows; a
-			// smaller page cache than the writer's 2 MB keeps the idle pool
+			// smaller page cache than the writer's keeps the idle pool
 			// from holding several copies of the same pages.
 			q.Add("_pragma", "cache_size(-512)")
 		}
