@@ -238,7 +238,7 @@ func (d *decoder) decodeLeaf(n *yaml.Node, v reflect.Value, path string) {
 		d.addAt(n, path, "expected %s, got %s", want, d.describe(n))
 		return
 	}
-	if isInteger(v.Kind()) && n.ShortTag() == "!!float" && !wholeNumber(n.Value) {
+	if isInteger(v.Kind()) && n.ShortTag() == "!!float" && !wholeNumber(n.Value, isUnsigned(v.Kind())) {
 		// yaml.v3 would truncate 1.5 to 1, and 0.5 to 0 (a default). A
 		// whole number in another form (1e+06, as Helm renders 1000000;
 		// 2.0) is taken as it is.
@@ -253,11 +253,38 @@ func (d *decoder) decodeLeaf(n *yaml.Node, v reflect.Value, path string) {
 	v.Set(p.Elem())
 }
 
-// wholeNumber reports whether a YAML float's text is a whole number that
-// an int64 holds exactly.
-func wholeNumber(text string) bool {
-	f, err := strconv.ParseFloat(strings.ReplaceAll(text, "_", ""), 64)
-	return err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53
+// wholeNumber reports whether a YAML float's text is exactly a whole
+// number below 2^53 in magnitude (so its float64 is exact), and not
+// negative when unsigned. It reads the digits themselves: 1.00000000000000001
+// rounds to 1 as a float64 but is a fraction.
+func wholeNumber(text string, unsigned bool) bool {
+	t := strings.ReplaceAll(text, "_", "")
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || math.Abs(f) >= 1<<53 || unsigned && f < 0 {
+		return false
+	}
+	t = strings.TrimLeft(t, "+-")
+	mant, exp := t, 0
+	if i := strings.IndexAny(t, "eE"); i >= 0 {
+		mant = t[:i]
+		if exp, err = strconv.Atoi(t[i+1:]); err != nil {
+			return false
+		}
+	}
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := intPart + frac
+	// The point sits after len(intPart)+exp digits; every digit after it
+	// must be 0.
+	point := min(max(len(intPart)+exp, 0), len(digits))
+	return strings.Trim(digits[point:], "0") == ""
+}
+
+func isUnsigned(k reflect.Kind) bool {
+	switch k {
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return true
+	}
+	return false
 }
 
 func isInteger(k reflect.Kind) bool {

@@ -87,30 +87,33 @@ func TestIdempotencyKey_OneExactAllocation(t *testing.T) {
 	require.LessOrEqual(t, least, uint64(48), "a 47-byte key in a 48-byte block")
 }
 
-// The key is what it always was (receivers de-duplicate by it across
-// upgrades): the reference below is the builder this package used before
-// it sized its buffer, compared on odd channels and sequences.
-func TestIdempotencyKey_SameKeysAsBefore(t *testing.T) {
-	reference := func(alertID string, fp alert.Fingerprint, sequence int64, channel string) string {
-		var b strings.Builder
-		b.WriteString(string(fp))
-		b.WriteByte('-')
-		h := fnv.New32a()
-		_, _ = h.Write([]byte(alertID))
-		var inc [9]byte
-		b.Write(strconv.AppendUint(inc[:0], uint64(h.Sum32())|1<<32, 16)[1:])
-		b.WriteByte('-')
-		b.WriteString(strconv.FormatInt(sequence, 10))
-		b.WriteByte('-')
-		for _, r := range channel {
-			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' {
-				b.WriteRune(r)
-			} else {
-				b.WriteByte('_')
-			}
+// referenceIdempotencyKey is the builder IdempotencyKey used before it
+// sized its buffer: the keys must stay what they were, since receivers
+// de-duplicate by them across upgrades.
+func referenceIdempotencyKey(alertID string, fp alert.Fingerprint, sequence int64, channel string) string {
+	var b strings.Builder
+	b.WriteString(string(fp))
+	b.WriteByte('-')
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(alertID))
+	var inc [9]byte
+	b.Write(strconv.AppendUint(inc[:0], uint64(h.Sum32())|1<<32, 16)[1:])
+	b.WriteByte('-')
+	b.WriteString(strconv.FormatInt(sequence, 10))
+	b.WriteByte('-')
+	for _, r := range channel {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
 		}
-		return b.String()
 	}
+	return b.String()
+}
+
+// The key is what it always was, on odd channels and sequences.
+func TestIdempotencyKey_SameKeysAsBefore(t *testing.T) {
+	reference := referenceIdempotencyKey
 	fp := alert.NewFingerprint("rule", alert.Labels{"a": "b"})
 	for _, ch := range []string{"ops", "", "pagerduty-prod_2", "équipe ops", "日本", "bad\xff\xfe", "a.b/c:d"} {
 		for _, seq := range []int64{0, 1, 99, 100, -7, math.MaxInt64, math.MinInt64} {
@@ -119,4 +122,19 @@ func TestIdempotencyKey_SameKeysAsBefore(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The key is what it always was, for any alert id, fingerprint text,
+// sequence and channel, invalid UTF-8 included.
+func FuzzIdempotencyKey_SameAsBefore(f *testing.F) {
+	f.Add("01935d2e-8a0b-7c3d-9e4f-0123456789ab", "0123456789abcdef0123456789abcdef", int64(1), "ops")
+	f.Add("", "", int64(math.MinInt64), "bad\xff\xfe")
+	f.Add("x", "\xff\x00é", int64(math.MaxInt64), "日本 équipe\x80")
+	f.Add("\xed\xa0\x80", "fp", int64(0), "\xf4\x90\x80\x80\xc0\xaf")
+	f.Fuzz(func(t *testing.T, id, fp string, seq int64, ch string) {
+		want := referenceIdempotencyKey(id, alert.Fingerprint(fp), seq, ch)
+		if got := notify.IdempotencyKey(id, alert.Fingerprint(fp), seq, ch); got != want {
+			t.Fatalf("IdempotencyKey(%q, %q, %d, %q) = %q, want %q", id, fp, seq, ch, got, want)
+		}
+	})
 }
