@@ -131,6 +131,10 @@ type Manager struct {
 	// pushMu guards pushQ, the posts waiting for the next group commit.
 	pushMu sync.Mutex
 	pushQ  []*pushReq
+	// leading holds a token while a caller leads group commits (ops.go):
+	// a caller waits for it or for its own post's commit, whichever comes
+	// first, so a committed caller never waits behind another's groups.
+	leading chan struct{}
 }
 
 // entry is an open alert plus what evaluation needs about it. A committed
@@ -222,6 +226,7 @@ func New(ctx context.Context, o Options) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{
+		leading:        make(chan struct{}, 1),
 		store:          o.Store,
 		now:            o.Now,
 		log:            o.Logger,

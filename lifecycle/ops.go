@@ -168,16 +168,28 @@ func (m *Manager) Push(ctx context.Context, in []Pushed) ([]PushResult, error) {
 // lead commits the waiting posts, a group at a time, until req is
 // committed. Its caller must lead on: the callers of posts committed in
 // earlier groups return without leading, so nobody else may come for req.
-// The lock is taken for one group at a time, so those callers, and Tick or
-// an acknowledgement, get their turn between groups.
+// One caller leads at a time; the others wait for the lead or for their
+// own post's commit, whichever comes first, so a caller whose post another
+// leader committed returns at once, and the lock is taken for one group at
+// a time, so Tick or an acknowledgement get their turn between groups.
 func (m *Manager) lead(ctx context.Context, req *pushReq) {
-	for m.leadOne(ctx, req) {
+	for {
+		select {
+		case <-req.done:
+			return
+		case m.leading <- struct{}{}:
+		}
+		if !m.leadOne(ctx, req) {
+			return
+		}
 	}
 }
 
 // leadOne commits the next group unless req is committed already, and
-// reports whether it committed one.
+// reports whether req still waits. The caller holds the lead, which this
+// gives back, panic or not.
 func (m *Manager) leadOne(ctx context.Context, req *pushReq) bool {
+	defer func() { <-m.leading }()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if req.committed() {
@@ -190,7 +202,7 @@ func (m *Manager) leadOne(ctx context.Context, req *pushReq) bool {
 		panic("lifecycle: a post waiting to commit is missing from the queue")
 	}
 	m.commitGroup(ctx, req, reqs)
-	return true
+	return !req.committed()
 }
 
 // commitGroup applies reqs in one transaction. If that panics, the group's
