@@ -135,3 +135,30 @@ func BenchmarkClaimBacklog(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStatsBacklog counts a backlog of 50,000 queued records in two
+// channels, as each sweep does for the queue-depth metric: 16-20 ms, most
+// of it sorting for GROUP BY channel (no index leads with the channel).
+// Counting with SUM(channel = ?) per channel in one pass instead took 9 ms
+// for two channels and 17 ms for five, so the sort stays.
+func BenchmarkStatsBacklog(b *testing.B) {
+	s := openTemp(b)
+	ctx := b.Context()
+	for k := range 100 {
+		changes := make([]store.Change, 0, 500)
+		for i := range 500 {
+			a := storetest.NewAlert(fmt.Sprintf("a%d-%d", k, i), fmt.Sprintf("n%d-%d", k, i), alert.StateActive, storetest.T0)
+			ch := "ops"
+			if i%2 == 1 {
+				ch = "mail"
+			}
+			changes = append(changes, storetest.NewChange(a, storetest.NewNotification(a, ch, storetest.T0)))
+		}
+		storetest.MustApply(b, s, changes...)
+	}
+	for b.Loop() {
+		st, err := s.NotificationStats(ctx, storetest.T0)
+		require.NoError(b, err)
+		require.Equal(b, 50000, st.Queued)
+	}
+}
