@@ -83,18 +83,7 @@ func BenchmarkClaimBacklog(b *testing.B) {
 			s, err := postgres.Open(ctx, url, &postgres.Options{Schema: schema, MaxConns: 4})
 			require.NoError(b, err)
 			b.Cleanup(func() { require.NoError(b, s.Close()) })
-			for k := range 100 {
-				changes := make([]store.Change, 0, 500)
-				for i := range 500 {
-					a := storetest.NewAlert(fmt.Sprintf("a%d-%d", k, i), fmt.Sprintf("n%d-%d", k, i), alert.StateActive, storetest.T0)
-					ch := "ops"
-					if i%2 == 1 {
-						ch = "mail"
-					}
-					changes = append(changes, storetest.NewChange(a, storetest.NewNotification(a, ch, storetest.T0)))
-				}
-				storetest.MustApply(b, s, changes...)
-			}
+			storetest.MustApplyBacklog(b, s, 100)
 			conn, err := pgx.Connect(ctx, url)
 			require.NoError(b, err)
 			_, err = conn.Exec(ctx, "ANALYZE "+pgx.Identifier{schema, "notifications"}.Sanitize())

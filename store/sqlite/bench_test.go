@@ -112,18 +112,7 @@ func BenchmarkClaimBacklog(b *testing.B) {
 		b.Run(fmt.Sprintf("channel=%q", channel), func(b *testing.B) {
 			s := openTemp(b)
 			ctx := b.Context()
-			for k := range 100 {
-				changes := make([]store.Change, 0, 500)
-				for i := range 500 {
-					a := storetest.NewAlert(fmt.Sprintf("a%d-%d", k, i), fmt.Sprintf("n%d-%d", k, i), alert.StateActive, storetest.T0)
-					ch := "ops"
-					if i%2 == 1 {
-						ch = "mail"
-					}
-					changes = append(changes, storetest.NewChange(a, storetest.NewNotification(a, ch, storetest.T0)))
-				}
-				storetest.MustApply(b, s, changes...)
-			}
+			storetest.MustApplyBacklog(b, s, 100)
 			now := storetest.T0.Add(time.Second)
 			for b.Loop() {
 				// A lease that ends at once keeps the backlog whole.
@@ -144,18 +133,7 @@ func BenchmarkClaimBacklog(b *testing.B) {
 func BenchmarkStatsBacklog(b *testing.B) {
 	s := openTemp(b)
 	ctx := b.Context()
-	for k := range 100 {
-		changes := make([]store.Change, 0, 500)
-		for i := range 500 {
-			a := storetest.NewAlert(fmt.Sprintf("a%d-%d", k, i), fmt.Sprintf("n%d-%d", k, i), alert.StateActive, storetest.T0)
-			ch := "ops"
-			if i%2 == 1 {
-				ch = "mail"
-			}
-			changes = append(changes, storetest.NewChange(a, storetest.NewNotification(a, ch, storetest.T0)))
-		}
-		storetest.MustApply(b, s, changes...)
-	}
+	storetest.MustApplyBacklog(b, s, 100)
 	for b.Loop() {
 		st, err := s.NotificationStats(ctx, storetest.T0)
 		require.NoError(b, err)

@@ -136,6 +136,25 @@ func MustApply(tb testing.TB, s store.Store, changes ...store.Change) []*store.N
 	return ns
 }
 
+// MustApplyBacklog queues batches x 500 records due at T0, alternately for
+// channels ops and mail, one open alert each: a receiver's backlog after
+// an outage, for benchmarks of claims and counts.
+func MustApplyBacklog(tb testing.TB, s store.Store, batches int) {
+	tb.Helper()
+	for k := range batches {
+		changes := make([]store.Change, 0, 500)
+		for i := range 500 {
+			a := NewAlert(fmt.Sprintf("a%d-%d", k, i), fmt.Sprintf("n%d-%d", k, i), alert.StateActive, T0)
+			ch := "ops"
+			if i%2 == 1 {
+				ch = "mail"
+			}
+			changes = append(changes, NewChange(a, NewNotification(a, ch, T0)))
+		}
+		MustApply(tb, s, changes...)
+	}
+}
+
 // enqueue applies one open alert per notification spec: channel and
 // priority, due at at. It returns the inserted records in order.
 func enqueue(t *testing.T, s store.Store, at time.Time, specs ...spec) []*store.Notification {
