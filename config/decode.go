@@ -289,11 +289,10 @@ func isUnsigned(k reflect.Kind) bool {
 
 func isInteger(k reflect.Kind) bool {
 	switch k {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return true
 	}
-	return false
+	return isUnsigned(k)
 }
 
 func kindName(t reflect.Type) string {
